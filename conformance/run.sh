@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Placeholder until the differential conformance suite lands.
+echo "conformance: not yet implemented"
