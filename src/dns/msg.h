@@ -32,6 +32,7 @@ typedef struct msg {
 	size_t cap;       /*!< buffer size */
 	size_t limit;     /*!< size the message may reach, OPT space already taken off */
 	size_t len;       /*!< bytes written */
+	uint16_t qdcount;
 	uint16_t count[3];
 	int section;      /*!< sections must be written in order */
 	uint16_t flags;

@@ -62,6 +62,7 @@ struct zone {
 	uint64_t nrecords;   /*!< RRs after duplicate removal */
 	char *source;        /*!< file it came from (arena) or NULL */
 	time_t loaded;
+	uint32_t refs;       /*!< snapshots holding this version (zone_ref/zone_unref, atomic) */
 	arena_t arena;
 };
 

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * The answer algorithm (see query.h). One pass per query over the immutable
+ * zone version: find the zone, then RFC 1034 §4.3.2 step 3 with the node
+ * flags computed at load time (cuts, occlusion, wildcard children), so the
+ * common case (a name that exists, no cut above it) is one hash probe.
+ * Nothing here allocates; all state is on the stack.
+ */
+#include <string.h>
+
+#include "dns/dname.h"
+#include "dns/msg.h"
+#include "dns/pkt.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
+#include "query/query.h"
+#include "zone/zone.h"
+
+#define CHAIN_MAX 12   /* CNAME/DNAME hops followed inside a zone */
+#define ANS_MAX 32     /* answer RRsets remembered for additional processing */
+#define ADDL_MAX 32    /* target names already given addresses */
+#define DEFAULT_UDP_MAX 1232
+
+typedef struct {
+	const uint8_t *owner;
+	const zone_rrset_t *rs;
+} ans_t;
+
+typedef struct {
+	msg_t m;
+	const zone_t *z;
+	bool tcp;
+	bool truncated;
+	/* names synthesized during the query (wildcard owners, CNAME/DNAME
+	 * targets); msg keeps pointers into it until msg_finish */
+	uint8_t names[CHAIN_MAX + 2][DNAME_MAXLEN];
+	int nnames;
+	ans_t ans[ANS_MAX];
+	int nans;
+	const uint8_t *addl[ADDL_MAX];
+	int naddl;
+} qctx_t;
+
+/* Put an RRset in answer or authority; on overflow the reply is truncated. */
+static bool
+put(qctx_t *c, int section, const uint8_t *owner, const zone_rrset_t *rs, uint32_t ttl)
+{
+	if (c->truncated)
+		return false;
+	if (msg_put_rrset(&c->m, section, owner, rs->type, RR_CLASS_IN, ttl, rs->rdata, rs->count) != 0) {
+		c->truncated = true;
+		msg_set_flag(&c->m, PKT_TC);
+		return false;
+	}
+	if (section == MSG_ANSWER && c->nans < ANS_MAX)
+		c->ans[c->nans++] = (ans_t){ owner, rs };
+	return true;
+}
+
+static void
+put_soa_negative(qctx_t *c)
+{
+	const zone_rrset_t *soa = c->z->soa;
+	/* RFC 2308 §3: TTL of the SOA in a negative answer is min(SOA TTL, MINIMUM). */
+	const uint8_t *rd = msg_rd_data(soa->rdata);
+	size_t off = dname_len(rd);
+	off += dname_len(rd + off);
+	uint32_t minimum = wire_u32(rd + off + 16);
+	put(c, MSG_AUTHORITY, c->z->origin, soa, soa->ttl < minimum ? soa->ttl : minimum);
+}
+
+/* Additional A/AAAA for a target name, if it is in this zone. */
+static void
+add_addresses(qctx_t *c, const uint8_t *target, bool glue_ok)
+{
+	size_t tlen = dname_len(target);
+	if (!dname_is_sub(target, tlen, c->z->origin, c->z->origin_len))
+		return;
+	for (int i = 0; i < c->naddl; i++)
+		if (dname_eq(c->addl[i], target))
+			return;
+	const zone_node_t *n = zone_find(c->z, target, tlen);
+	if (n == NULL || ((n->flags & ZN_NONAUTH) && !glue_ok))
+		return;
+	if (c->naddl < ADDL_MAX)
+		c->addl[c->naddl++] = n->name;
+	static const uint16_t types[] = { RR_A, RR_AAAA };
+	for (int t = 0; t < 2; t++) {
+		const zone_rrset_t *rs = zone_node_rrset(n, types[t]);
+		if (rs == NULL)
+			continue;
+		/* Skip what the answer already holds. */
+		bool dup = false;
+		for (int i = 0; i < c->nans; i++)
+			if (c->ans[i].rs == rs)
+				dup = true;
+		if (!dup)
+			msg_put_rrset(&c->m, MSG_ADDITIONAL, n->name, rs->type, RR_CLASS_IN, rs->ttl,
+				      rs->rdata, rs->count); /* may not fit: optional (RFC 2181 §9) */
+	}
+}
+
+/* Offset of the name in rdata that gets additional processing, or -1. */
+static int
+target_offset(uint16_t type)
+{
+	switch (type) {
+	case RR_NS: return 0;
+	case RR_MX: return 2;
+	case RR_SRV: return 6;
+	default: return -1;
+	}
+}
+
+static void
+additional_for_answers(qctx_t *c)
+{
+	int n = c->nans;
+	for (int i = 0; i < n; i++) {
+		const zone_rrset_t *rs = c->ans[i].rs;
+		int off = target_offset(rs->type);
+		if (off < 0)
+			continue;
+		const uint8_t *rd = rs->rdata;
+		for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd))
+			if (msg_rd_len(rd) > off)
+				add_addresses(c, msg_rd_data(rd) + off, false);
+	}
+}
+
+static void
+referral(qctx_t *c, const zone_node_t *cut)
+{
+	const zone_rrset_t *ns = zone_node_rrset(cut, RR_NS);
+	if (c->nans == 0)
+		c->m.flags &= (uint16_t)~PKT_AA;
+	if (!put(c, MSG_AUTHORITY, cut->name, ns, ns->ttl))
+		return;
+	const uint8_t *rd = ns->rdata;
+	for (uint16_t k = 0; k < ns->count; k++, rd = msg_rd_next(rd))
+		add_addresses(c, msg_rd_data(rd), true);
+}
+
+/* Replace the suffix `owner` of name by `target` (DNAME substitution). */
+static int
+dname_subst(const uint8_t *name, size_t name_len, size_t owner_len, const uint8_t *target, uint8_t *out)
+{
+	size_t prefix = name_len - owner_len;
+	size_t tlen = dname_len(target);
+	if (prefix + tlen > DNAME_MAXLEN)
+		return -1;
+	memcpy(out, name, prefix);
+	memcpy(out + prefix, target, tlen);
+	return (int)(prefix + tlen);
+}
+
+static const uint8_t *
+keep_name(qctx_t *c, const uint8_t *name, size_t len)
+{
+	if (c->nnames >= (int)(sizeof(c->names) / sizeof(c->names[0])))
+		return NULL;
+	memcpy(c->names[c->nnames], name, len);
+	return c->names[c->nnames++];
+}
+
+static void
+answer_any(qctx_t *c, const uint8_t *owner, const zone_node_t *n)
+{
+	/* RFC 8482 §4.1: over UDP answer one RRset; TCP gets everything. */
+	for (uint16_t i = 0; i < n->nrrsets; i++) {
+		put(c, MSG_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl);
+		if (!c->tcp)
+			break;
+	}
+}
+
+/* Returns the RCODE. Follows CNAME and DNAME inside the zone. */
+static uint16_t
+resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
+{
+	const zone_t *z = c->z;
+	const uint8_t *name = qname;
+	size_t len = qlen;
+
+	for (int hop = 0; hop <= CHAIN_MAX; hop++) {
+		if (!dname_is_sub(name, len, z->origin, z->origin_len))
+			return RCODE_NOERROR; /* chain leaves the zone: the resolver continues */
+		int below = 0;
+		const zone_node_t *n = zone_find(c->z, name, len);
+		const zone_node_t *enc = n;
+		if (n == NULL)
+			enc = zone_find_encloser(z, name, len, &below);
+
+		/* Topmost cut or DNAME above the name (or a cut at it). */
+		const zone_node_t *stop = NULL;
+		for (const zone_node_t *p = enc;; p = &z->nodes[p->parent]) {
+			bool exact = (p == n);
+			if ((p->flags & ZN_DELEG) && !(exact && qtype == RR_DS))
+				stop = p;
+			else if (!exact && zone_node_rrset(p, RR_DNAME) != NULL)
+				stop = p;
+			/* Only occluded nodes can have a cut or DNAME above them. */
+			if (!(p->flags & ZN_NONAUTH))
+				break;
+		}
+		if (stop != NULL && (stop->flags & ZN_DELEG) && !(stop == n && qtype == RR_DS)) {
+			referral(c, stop);
+			return RCODE_NOERROR;
+		}
+		if (stop != NULL) {
+			/* DNAME (RFC 6672 §3.1): DNAME RRset, synthesized CNAME, continue. */
+			const zone_rrset_t *dn = zone_node_rrset(stop, RR_DNAME);
+			if (!put(c, MSG_ANSWER, stop->name, dn, dn->ttl))
+				return RCODE_NOERROR;
+			uint8_t next[DNAME_MAXLEN];
+			int nl = dname_subst(name, len, stop->name_len, msg_rd_data(dn->rdata), next);
+			if (nl < 0)
+				return RCODE_YXDOMAIN;
+			const uint8_t *kept_next = keep_name(c, next, (size_t)nl);
+			if (kept_next == NULL)
+				return RCODE_NOERROR;
+			/* The CNAME's rdata is the new name in packed form. */
+			uint8_t rd[2 + DNAME_MAXLEN];
+			uint16_t l16 = (uint16_t)nl;
+			memcpy(rd, &l16, 2);
+			memcpy(rd + 2, next, (size_t)nl);
+			if (msg_put_rrset(&c->m, MSG_ANSWER, name, RR_CNAME, RR_CLASS_IN, dn->ttl, rd, 1) != 0) {
+				c->truncated = true;
+				msg_set_flag(&c->m, PKT_TC);
+				return RCODE_NOERROR;
+			}
+			name = kept_next;
+			len = (size_t)nl;
+			continue;
+		}
+
+		const zone_node_t *data = n;
+		if (n == NULL) {
+			/* RFC 4592: the source of synthesis is '*' below the closest encloser. */
+			if (!(enc->flags & ZN_WILDCHILD))
+				goto nxdomain;
+			uint8_t wc[DNAME_MAXLEN];
+			wc[0] = 1;
+			wc[1] = '*';
+			memcpy(wc + 2, enc->name, enc->name_len);
+			data = zone_find(z, wc, (size_t)enc->name_len + 2);
+			if (data == NULL)
+				goto nxdomain;
+		}
+
+		if (qtype == RR_ANY) {
+			if (data->nrrsets == 0)
+				goto nodata;
+			answer_any(c, name, data);
+			return RCODE_NOERROR;
+		}
+		const zone_rrset_t *rs = zone_node_rrset(data, qtype);
+		if (rs != NULL) {
+			put(c, MSG_ANSWER, name, rs, rs->ttl);
+			return RCODE_NOERROR;
+		}
+		const zone_rrset_t *cn = zone_node_rrset(data, RR_CNAME);
+		if (cn != NULL) {
+			if (!put(c, MSG_ANSWER, name, cn, cn->ttl))
+				return RCODE_NOERROR;
+			const uint8_t *target = msg_rd_data(cn->rdata);
+			/* Loop protection: stop at a name already visited. */
+			if (dname_eq(target, qname))
+				return RCODE_NOERROR;
+			for (int i = 0; i < c->nnames; i++)
+				if (dname_eq(target, c->names[i]))
+					return RCODE_NOERROR;
+			const uint8_t *kept = keep_name(c, target, dname_len(target));
+			if (kept == NULL)
+				return RCODE_NOERROR;
+			name = kept;
+			len = dname_len(kept);
+			continue;
+		}
+	nodata:
+		put_soa_negative(c);
+		return RCODE_NOERROR;
+	nxdomain:
+		put_soa_negative(c);
+		return RCODE_NXDOMAIN;
+	}
+	return RCODE_NOERROR;
+}
+
+static size_t
+answer_chaos(qctx_t *c, const pkt_query_t *q, const query_opts_t *o)
+{
+	static const uint8_t id_server[] = "\2id\6server";
+	static const uint8_t hostname_bind[] = "\10hostname\4bind";
+	static const uint8_t version_bind[] = "\7version\4bind";
+	static const uint8_t version_server[] = "\7version\6server";
+	const char *text = NULL;
+	if (dname_eq(q->qname, id_server) || dname_eq(q->qname, hostname_bind))
+		text = o->identity;
+	else if (dname_eq(q->qname, version_bind) || dname_eq(q->qname, version_server))
+		text = o->version;
+	if (text == NULL || (q->qtype != RR_TXT && q->qtype != RR_ANY)) {
+		msg_set_rcode(&c->m, RCODE_REFUSED);
+		return msg_finish(&c->m);
+	}
+	uint8_t rd[2 + 256];
+	size_t tl = strlen(text);
+	if (tl > 255)
+		tl = 255;
+	uint16_t l16 = (uint16_t)(tl + 1);
+	memcpy(rd, &l16, 2);
+	rd[2] = (uint8_t)tl;
+	memcpy(rd + 3, text, tl);
+	msg_set_flag(&c->m, PKT_AA);
+	if (msg_put_rrset(&c->m, MSG_ANSWER, q->qname, RR_TXT, RR_CLASS_CH, 0, rd, 1) != 0)
+		msg_set_flag(&c->m, PKT_TC);
+	return msg_finish(&c->m);
+}
+
+size_t
+query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, size_t inlen,
+	     query_proto_t proto, uint8_t *out, size_t outcap)
+{
+	static const query_opts_t defaults = { DEFAULT_UDP_MAX, NULL, NULL };
+	const query_opts_t *o = opts ? opts : &defaults;
+	pkt_query_t q;
+	int pr = pkt_parse_query(in, inlen, &q);
+	if (pr == PKT_PARSE_DROP)
+		return 0;
+
+	uint16_t our_udp = o->edns_udp_max ? o->edns_udp_max : DEFAULT_UDP_MAX;
+	size_t limit = 65535;
+	if (proto == QUERY_UDP) {
+		limit = EDNS_MIN_UDP;
+		if (q.has_edns)
+			limit = q.edns_udp < our_udp ? q.edns_udp : our_udp;
+	}
+	qctx_t c;
+	c.tcp = (proto == QUERY_TCP);
+	c.truncated = false;
+	c.nnames = 0;
+	c.nans = 0;
+	c.naddl = 0;
+	c.z = NULL;
+	if (msg_init(&c.m, out, outcap, limit, in, &q, q.has_edns) != 0) {
+		/* The question alone does not fit (cannot happen with 512+): drop. */
+		return 0;
+	}
+	if (q.has_edns)
+		msg_set_edns(&c.m, our_udp, q.edns_flags & EDNS_DO);
+	if (pr > 0) {
+		msg_set_rcode(&c.m, (uint16_t)pr);
+		return msg_finish(&c.m);
+	}
+	if (q.qclass == RR_CLASS_CH)
+		return answer_chaos(&c, &q, o);
+	if (q.qclass != RR_CLASS_IN) {
+		msg_set_rcode(&c.m, RCODE_REFUSED);
+		return msg_finish(&c.m);
+	}
+	if (q.qtype == RR_AXFR || q.qtype == RR_IXFR) {
+		/* Transfers come with the primary issue; until then nobody may. */
+		msg_set_rcode(&c.m, RCODE_REFUSED);
+		return msg_finish(&c.m);
+	}
+	if (q.qtype == RR_OPT || q.qtype == RR_TSIG || q.qtype == RR_TKEY || q.qtype == RR_MAILA ||
+	    q.qtype == RR_MAILB) {
+		msg_set_rcode(&c.m, RCODE_NOTIMP);
+		return msg_finish(&c.m);
+	}
+
+	const zone_t *z = zonedb_find(db, q.qname, q.qname_len);
+	if (z != NULL && q.qtype == RR_DS && z->origin_len == q.qname_len && q.qname_len > 1) {
+		/* DS lives in the parent (RFC 4035 §3.1.4.1): use it when we serve it. */
+		const uint8_t *pn = q.qname + 1 + q.qname[0];
+		const zone_t *parent = zonedb_find(db, pn, q.qname_len - 1u - q.qname[0]);
+		if (parent != NULL)
+			z = parent;
+	}
+	if (z == NULL) {
+		msg_set_rcode(&c.m, RCODE_REFUSED);
+		return msg_finish(&c.m);
+	}
+	c.z = z;
+	msg_set_flag(&c.m, PKT_AA);
+	uint16_t rcode = resolve(&c, q.qname, q.qname_len, q.qtype);
+	msg_set_rcode(&c.m, rcode);
+	if (!c.truncated)
+		additional_for_answers(&c);
+	return msg_finish(&c.m);
+}

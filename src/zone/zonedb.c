@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/** \file Immutable zone-set snapshots (see zonedb.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dname.h"
+#include "zone/zonedb.h"
+
+struct zonedb {
+	size_t n;
+	zone_t **zones;   /* sorted by canonical origin */
+	uint32_t *hash;   /* index + 1 by origin */
+	uint32_t mask;
+	uint8_t max_labels; /* deepest origin, bounds the suffix walk in find */
+};
+
+void
+zone_ref(zone_t *z)
+{
+	__atomic_add_fetch(&z->refs, 1, __ATOMIC_RELAXED);
+}
+
+void
+zone_unref(zone_t *z)
+{
+	if (z != NULL && __atomic_sub_fetch(&z->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		zone_free(z);
+}
+
+static int
+cmp_zone(const void *a, const void *b)
+{
+	const zone_t *x = *(zone_t *const *)a, *y = *(zone_t *const *)b;
+	return dname_canon_cmp(x->origin, y->origin);
+}
+
+/* Takes ownership of zones[] (n entries, references already counted). */
+static zonedb_t *
+db_build(zone_t **zones, size_t n)
+{
+	zonedb_t *db = calloc(1, sizeof(*db));
+	size_t cap = 8;
+	while (cap < n * 2)
+		cap *= 2;
+	uint32_t *hash = calloc(cap, sizeof(uint32_t));
+	if (db == NULL || hash == NULL) {
+		free(db);
+		free(hash);
+		for (size_t i = 0; i < n; i++)
+			zone_unref(zones[i]);
+		free(zones);
+		return NULL;
+	}
+	if (n > 1)
+		qsort(zones, n, sizeof(*zones), cmp_zone);
+	db->n = n;
+	db->zones = zones;
+	db->hash = hash;
+	db->mask = (uint32_t)(cap - 1);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t j = dname_hash(zones[i]->origin, zones[i]->origin_len) & db->mask;
+		while (hash[j] != 0)
+			j = (j + 1) & db->mask;
+		hash[j] = (uint32_t)i + 1;
+		if (zones[i]->origin_labels > db->max_labels)
+			db->max_labels = zones[i]->origin_labels;
+	}
+	return db;
+}
+
+zonedb_t *
+zonedb_new(void)
+{
+	return db_build(NULL, 0);
+}
+
+zonedb_t *
+zonedb_with(const zonedb_t *old, zone_t *z)
+{
+	size_t n = old ? old->n : 0;
+	zone_t **zones = malloc((n + 1) * sizeof(*zones));
+	if (zones == NULL)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (dname_eq(old->zones[i]->origin, z->origin))
+			continue;
+		zone_ref(old->zones[i]);
+		zones[k++] = old->zones[i];
+	}
+	zone_ref(z);
+	zones[k++] = z;
+	return db_build(zones, k);
+}
+
+zonedb_t *
+zonedb_without(const zonedb_t *old, const uint8_t *origin)
+{
+	size_t n = old ? old->n : 0;
+	zone_t **zones = malloc((n + 1) * sizeof(*zones));
+	if (zones == NULL)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (dname_eq(old->zones[i]->origin, origin))
+			continue;
+		zone_ref(old->zones[i]);
+		zones[k++] = old->zones[i];
+	}
+	return db_build(zones, k);
+}
+
+const zone_t *
+zonedb_get(const zonedb_t *db, const uint8_t *origin)
+{
+	size_t len = dname_len(origin);
+	for (uint32_t j = dname_hash(origin, len) & db->mask; db->hash[j] != 0; j = (j + 1) & db->mask) {
+		const zone_t *z = db->zones[db->hash[j] - 1];
+		if (z->origin_len == len && memcmp(z->origin, origin, len) == 0)
+			return z;
+	}
+	return NULL;
+}
+
+const zone_t *
+zonedb_find(const zonedb_t *db, const uint8_t *name, size_t len)
+{
+	if (db == NULL || db->n == 0)
+		return NULL;
+	/* Skip labels that are deeper than any origin, then try each suffix. */
+	int labels = dname_labels(name);
+	while (labels > db->max_labels) {
+		len -= 1u + *name;
+		name += 1u + *name;
+		labels--;
+	}
+	for (;;) {
+		for (uint32_t j = dname_hash(name, len) & db->mask; db->hash[j] != 0; j = (j + 1) & db->mask) {
+			const zone_t *z = db->zones[db->hash[j] - 1];
+			if (z->origin_len == len && memcmp(z->origin, name, len) == 0)
+				return z;
+		}
+		if (*name == 0)
+			return NULL;
+		len -= 1u + *name;
+		name += 1u + *name;
+	}
+}
+
+size_t
+zonedb_count(const zonedb_t *db)
+{
+	return db ? db->n : 0;
+}
+
+const zone_t *
+zonedb_at(const zonedb_t *db, size_t i)
+{
+	return db->zones[i];
+}
+
+void
+zonedb_release(zonedb_t *db)
+{
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < db->n; i++)
+		zone_unref(db->zones[i]);
+	free(db->zones);
+	free(db->hash);
+	free(db);
+}
