@@ -127,6 +127,7 @@ struct zone_builder {
 	size_t nrecs, recs_cap;
 	zone_warn_fn warn;
 	void *warn_ctx;
+	size_t data_bytes; /* owner and rdata bytes, to size the version's arena */
 	int err; /* sticky OOM */
 };
 
@@ -139,7 +140,7 @@ zone_builder_new(const uint8_t *origin)
 	b->origin_len = dname_len(origin);
 	memcpy(b->origin, origin, b->origin_len);
 	dname_lower(b->origin);
-	arena_init(&b->tmp, 1 << 20);
+	arena_init(&b->tmp, 256 << 10);
 	return b;
 }
 
@@ -216,6 +217,7 @@ owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, b
 	if (grow((void **)&b->owners, &b->owners_cap, b->nowners + 1, sizeof(bowner_t)) != 0)
 		return FL_ENOMEM;
 	uint8_t *copy = arena_memdup(&b->tmp, name, len);
+	b->data_bytes += len;
 	if (copy == NULL)
 		return FL_ENOMEM;
 	bowner_t *o = &b->owners[b->nowners];
@@ -260,6 +262,7 @@ zone_builder_add(zone_builder_t *b, const uint8_t *owner, size_t owner_len, uint
 	const uint8_t *rd = rdlen ? arena_memdup(&b->tmp, rdata, rdlen) : (const uint8_t *)"";
 	if (rd == NULL)
 		goto oom;
+	b->data_bytes += 2u + rdlen;
 	b->recs[b->nrecs++] = (brec_t){ .owner = (uint32_t)oi, .type = type, .rdlen = rdlen,
 					.ttl = ttl, .src = src, .rdata = rd };
 	return 0;
@@ -537,7 +540,11 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 	z = calloc(1, sizeof(*z));
 	if (z == NULL)
 		goto fail;
-	arena_init(&z->arena, 1 << 20);
+	/* One chunk holds a small zone exactly (thousands of zones must stay
+	 * small); big zones get 4 MiB chunks. */
+	size_t need = b->nowners * sizeof(zone_node_t) + b->nrecs * sizeof(zone_rrset_t) +
+		      b->data_bytes + (b->nowners + b->nrecs) * 8 + 64; /* + alignment */
+	arena_init(&z->arena, need < (4u << 20) ? need : (4u << 20));
 	memcpy(z->origin, b->origin, b->origin_len);
 	z->origin_len = (uint8_t)b->origin_len;
 	z->origin_labels = (uint8_t)dname_labels(b->origin);
@@ -596,7 +603,7 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 			rs->type = b->recs[s].type;
 			rs->count = count;
 			rs->ttl = ttl;
-			rs->rdata = arena_alloc(&z->arena, bytes);
+			rs->rdata = arena_alloc_bytes(&z->arena, bytes);
 			if (rs->rdata == NULL)
 				goto fail;
 			uint8_t *p = rs->rdata;

@@ -100,7 +100,7 @@ typedef struct zone_builder zone_builder_t;
 /** Validation outcome of zone_builder_finish. */
 typedef struct {
 	uint32_t src;     /*!< source cookie of the offending record (0 when none) */
-	char msg[256];    /*!< reason, e.g. "CNAME and other data at www.example.com." */
+	char msg[2600];   /*!< reason, e.g. "CNAME and other data at www.example.com." */
 } zone_error_t;
 
 /**

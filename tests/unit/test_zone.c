@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/** \file Tests for src/zone/zone.c (builder, index, validation) and zonedb.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "tu.h"
+#include "dns/rrtype.h"
+#include "zone/zonedb.h"
+
+static const char *base =
+	"example.com. 3600 IN SOA ns1.example.com. h.example.com. 7 3600 900 604800 300\n"
+	"example.com. 3600 IN NS ns1.example.com.\n"
+	"ns1.example.com. 3600 IN A 198.51.100.53\n";
+
+static zone_t *
+zone_with(const char *extra, zone_error_t *err)
+{
+	char text[8192];
+	snprintf(text, sizeof(text), "%s%s", base, extra);
+	return tu_zone("example.com.", text, err);
+}
+
+static const zone_node_t *
+find(const zone_t *z, const char *name)
+{
+	uint8_t n[DNAME_MAXLEN];
+	size_t l = tu_name(name, n);
+	return zone_find(z, n, l);
+}
+
+static void
+test_build_and_find(void **state)
+{
+	zone_error_t err;
+	zone_t *z = zone_with("a.b.c.example.com. 60 IN A 198.51.100.1\n"
+			      "A.B.C.EXAMPLE.COM. 60 IN A 198.51.100.1\n" /* duplicate, other case */
+			      "a.b.c.example.com. 60 IN A 198.51.100.2\n"
+			      "*.w.example.com. 60 IN TXT \"wild\"\n"
+			      "sub.example.com. 60 IN NS ns.sub.example.com.\n"
+			      "sub.example.com. 60 IN DS 1 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+			      "ns.sub.example.com. 60 IN A 198.51.100.9\n"
+			      "dn.example.com. 60 IN DNAME example.net.\n"
+			      "x.dn.example.com. 60 IN A 198.51.100.10\n",
+			      &err);
+	assert_non_null(z);
+	assert_int_equal(z->serial, 7);
+	assert_int_equal(z->nrecords, 11); /* the duplicate is dropped */
+	const zone_node_t *n = find(z, "a.b.c.example.com.");
+	assert_non_null(n);
+	const zone_rrset_t *a = zone_node_rrset(n, RR_A);
+	assert_non_null(a);
+	assert_int_equal(a->count, 2);
+	/* empty non-terminals exist as nodes without data */
+	const zone_node_t *ent = find(z, "b.c.example.com.");
+	assert_non_null(ent);
+	assert_int_equal(ent->nrrsets, 0);
+	assert_non_null(find(z, "c.example.com."));
+	assert_null(find(z, "d.example.com."));
+	/* flags */
+	assert_true(find(z, "w.example.com.")->flags & ZN_WILDCHILD);
+	assert_true(find(z, "sub.example.com.")->flags & ZN_DELEG);
+	assert_true(find(z, "ns.sub.example.com.")->flags & ZN_NONAUTH);
+	assert_true(find(z, "x.dn.example.com.")->flags & ZN_NONAUTH);
+	assert_false(find(z, "dn.example.com.")->flags & ZN_NONAUTH);
+	assert_true(z->apex->flags & ZN_APEX);
+	/* canonical order and parents */
+	for (uint32_t i = 1; i < z->nnodes; i++) {
+		assert_true(dname_canon_cmp(z->nodes[i - 1].name, z->nodes[i].name) < 0);
+		const zone_node_t *p = &z->nodes[z->nodes[i].parent];
+		assert_true(dname_is_sub(z->nodes[i].name, z->nodes[i].name_len, p->name, p->name_len));
+		assert_int_equal(dname_labels(p->name) + 1, dname_labels(z->nodes[i].name));
+	}
+	/* closest encloser and predecessor */
+	uint8_t q[DNAME_MAXLEN];
+	int below;
+	size_t ql = tu_name("x.y.b.c.example.com.", q);
+	const zone_node_t *enc = zone_find_encloser(z, q, ql, &below);
+	assert_ptr_equal(enc, ent);
+	assert_int_equal(below, 2);
+	tu_name("aa.example.com.", q);
+	const zone_node_t *le = zone_find_le(z, q);
+	assert_true(dname_canon_cmp(le->name, q) <= 0);
+	assert_true(le + 1 == z->nodes + z->nnodes || dname_canon_cmp((le + 1)->name, q) > 0);
+	zone_free(z);
+}
+
+static void
+test_rdata_sorted_dedup(void **state)
+{
+	zone_error_t err;
+	zone_t *z = zone_with("m.example.com. 60 IN TXT \"b\"\n"
+			      "m.example.com. 60 IN TXT \"a\"\n"
+			      "m.example.com. 60 IN TXT \"ab\"\n"
+			      "m.example.com. 60 IN TXT \"a\"\n",
+			      &err);
+	assert_non_null(z);
+	const zone_rrset_t *t = zone_node_rrset(find(z, "m.example.com."), RR_TXT);
+	assert_int_equal(t->count, 3);
+	/* canonical: "\1a" < "\1b" < "\2ab" */
+	const uint8_t *rd = t->rdata;
+	uint16_t l;
+	memcpy(&l, rd, 2);
+	assert_memory_equal(rd + 2, "\1a", 2);
+	rd += 2 + l;
+	assert_memory_equal(rd + 2, "\1b", 2);
+	zone_free(z);
+}
+
+typedef struct {
+	const char *extra;
+	const char *needle;
+	uint32_t src; /* expected line (1-based in the combined text), 0 = don't care */
+} bad_t;
+
+static void
+test_validation_errors(void **state)
+{
+	static const bad_t cases[] = {
+		{ "www.example.com. 60 IN CNAME web.example.com.\nwww.example.com. 60 IN A 198.51.100.1\n",
+		  "CNAME and other data at www.example.com.", 4 },
+		{ "www.example.com. 60 IN CNAME a.example.com.\nwww.example.com. 60 IN CNAME b.example.com.\n",
+		  "more than one CNAME record at www.example.com.", 4 },
+		{ "example.com. 60 IN CNAME a.example.com.\n", "CNAME and other data at example.com.", 0 },
+		{ "d.example.com. 60 IN DNAME a.example.net.\nd.example.com. 60 IN DNAME b.example.net.\n",
+		  "more than one DNAME record at d.example.com.", 4 },
+		{ "sub.example.com. 60 IN SOA ns1.example.com. h.example.com. 1 1 1 1 1\n",
+		  "SOA record at sub.example.com., not at the zone apex", 4 },
+		{ "example.com. 60 IN SOA ns2.example.com. h.example.com. 1 1 1 1 1\n",
+		  "more than one SOA record at example.com.", 0 },
+		{ "sub.example.com. 60 IN NS ns.sub.example.com.\n",
+		  "NS record at sub.example.com. points to ns.sub.example.com. inside the zone, which has no A or AAAA record (missing glue)", 4 },
+		{ "example.com. 60 IN NS ns9.example.com.\n",
+		  "NS record at example.com. points to ns9.example.com.", 0 },
+		{ "big.example.com. 2147483648 IN A 198.51.100.1\n", "exceeds 2147483647", 4 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		zone_error_t err;
+		zone_t *z = zone_with(cases[i].extra, &err);
+		if (z != NULL)
+			fail_msg("case %zu loaded but must fail: %s", i, cases[i].extra);
+		if (strstr(err.msg, cases[i].needle) == NULL)
+			fail_msg("case %zu: got '%s', want '%s'", i, err.msg, cases[i].needle);
+		if (cases[i].src != 0 && err.src != cases[i].src)
+			fail_msg("case %zu: src %u, want %u", i, err.src, cases[i].src);
+	}
+	/* no SOA, no NS */
+	zone_error_t err;
+	assert_null(tu_zone("example.com.", "example.com. 60 IN NS ns.example.net.\n", &err));
+	assert_non_null(strstr(err.msg, "no SOA record at the zone apex example.com."));
+	assert_null(tu_zone("example.com.", "example.com. 60 IN SOA a.example.net. b.example.net. 1 1 1 1 1\n", &err));
+	assert_non_null(strstr(err.msg, "no NS records at the zone apex"));
+	/* out of zone and bad class are refused at add */
+	uint8_t o[DNAME_MAXLEN], n[DNAME_MAXLEN];
+	tu_name("example.com.", o);
+	zone_builder_t *b = zone_builder_new(o);
+	size_t nl = tu_name("www.example.org.", n);
+	assert_int_equal(zone_builder_add(b, n, nl, RR_A, RR_CLASS_IN, 60, (const uint8_t *)"\1\2\3\4", 4, 1), FL_EOUTZONE);
+	nl = tu_name("www.example.com.", n);
+	assert_int_equal(zone_builder_add(b, n, nl, RR_A, RR_CLASS_CH, 60, (const uint8_t *)"\1\2\3\4", 4, 1), FL_EINVAL);
+	assert_int_equal(zone_builder_add(b, n, nl, RR_A, RR_CLASS_IN, 60, (const uint8_t *)"\1\2\3", 3, 1), FL_EMALF);
+	assert_int_equal(zone_builder_add(b, n, nl, RR_OPT, RR_CLASS_IN, 60, NULL, 0, 1), FL_EINVAL);
+	zone_builder_abort(b);
+}
+
+static int warnings;
+static void
+count_warn(void *ctx, uint32_t src, const char *msg)
+{
+	(void)ctx;
+	(void)src;
+	assert_non_null(strstr(msg, "TTLs differ"));
+	warnings++;
+}
+
+static void
+test_ttl_mismatch_warns(void **state)
+{
+	uint8_t o[DNAME_MAXLEN];
+	tu_name("example.com.", o);
+	zone_builder_t *b = zone_builder_new(o);
+	zone_builder_set_warn(b, count_warn, NULL);
+	assert_int_equal(tu_feed(b, base), 0);
+	assert_int_equal(tu_feed(b, "t.example.com. 60 IN A 198.51.100.1\nt.example.com. 30 IN A 198.51.100.2\n"), 0);
+	zone_t *z = NULL;
+	zone_error_t err;
+	warnings = 0;
+	assert_int_equal(zone_builder_finish(b, &z, &err), 0);
+	assert_int_equal(warnings, 1);
+	assert_int_equal(zone_node_rrset(find(z, "t.example.com."), RR_A)->ttl, 30);
+	zone_free(z);
+}
+
+static void
+test_zonedb(void **state)
+{
+	zone_error_t err;
+	zone_t *parent = zone_with("", &err);
+	zone_t *child = tu_zone("sub.example.com.",
+				"sub.example.com. 60 IN SOA ns.sub.example.com. h.example.com. 1 1 1 1 1\n"
+				"sub.example.com. 60 IN NS ns.sub.example.com.\n"
+				"ns.sub.example.com. 60 IN A 198.51.100.9\n",
+				&err);
+	assert_non_null(parent);
+	assert_non_null(child);
+	zonedb_t *db1 = zonedb_with(NULL, parent);
+	zonedb_t *db2 = zonedb_with(db1, child);
+	uint8_t n[DNAME_MAXLEN];
+	size_t l = tu_name("a.b.sub.example.com.", n);
+	assert_ptr_equal(zonedb_find(db2, n, l), child);
+	assert_ptr_equal(zonedb_find(db1, n, l), parent);
+	l = tu_name("example.org.", n);
+	assert_null(zonedb_find(db2, n, l));
+	assert_int_equal(zonedb_count(db2), 2);
+	/* replacing a version: the old one stays alive while db2 holds it */
+	zone_t *parent2 = zone_with("new.example.com. 60 IN A 198.51.100.7\n", &err);
+	zonedb_t *db3 = zonedb_with(db2, parent2);
+	assert_ptr_equal(zonedb_get(db3, parent->origin), parent2);
+	zonedb_release(db1);
+	zonedb_release(db2);
+	zonedb_t *db4 = zonedb_without(db3, child->origin);
+	assert_int_equal(zonedb_count(db4), 1);
+	zonedb_release(db3);
+	zonedb_release(db4); /* frees everything: ASan checks */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_and_find), cmocka_unit_test(test_rdata_sorted_dedup),
+		cmocka_unit_test(test_validation_errors), cmocka_unit_test(test_ttl_mismatch_warns),
+		cmocka_unit_test(test_zonedb),
+	};
+	return cmocka_run_group_tests_name("zone", tests, NULL, NULL);
+}
