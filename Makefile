@@ -87,6 +87,17 @@ check: deps-ok
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_*.c, each linked with the core.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CORE := $(filter-out src/server/% src/bin/%,$(CORE_SRC))
+fuzz:
+	@mkdir -p build-fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "clang -fsanitize=fuzzer,address,undefined $$f -> build-fuzz/$$n"; \
+	  clang $(CPPFLAGS) $(PKG_CFLAGS) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/$$n $$f $(FUZZ_CORE) $(PKG_LIBS) || exit 1; done
+	@echo "run e.g.: build-fuzz/fuzz_packet -max_total_time=60"
+
 bench: all
 	./bench/run.sh
 
@@ -94,6 +105,6 @@ demo: all
 	./scripts/demo.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find build build-asan -name '*.d' 2>/dev/null)

@@ -46,8 +46,10 @@ db_build(zone_t **zones, size_t n)
 	if (db == NULL || hash == NULL) {
 		free(db);
 		free(hash);
+		/* Undo our references without freeing: on failure the caller
+		 * still owns every zone it passed in. */
 		for (size_t i = 0; i < n; i++)
-			zone_unref(zones[i]);
+			__atomic_sub_fetch(&zones[i]->refs, 1, __ATOMIC_ACQ_REL);
 		free(zones);
 		return NULL;
 	}
@@ -72,6 +74,19 @@ zonedb_t *
 zonedb_new(void)
 {
 	return db_build(NULL, 0);
+}
+
+zonedb_t *
+zonedb_from(zone_t *const *zones, size_t n)
+{
+	zone_t **copy = malloc((n + 1) * sizeof(*copy));
+	if (copy == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		zone_ref(zones[i]);
+		copy[i] = zones[i];
+	}
+	return db_build(copy, n);
 }
 
 zonedb_t *

@@ -23,10 +23,18 @@ typedef struct zonedb zonedb_t;
 zonedb_t *zonedb_new(void);
 
 /**
+ * \brief Snapshot of n zone versions (distinct origins), built in one go
+ * (a reload of thousands of zones is one sort, not one per zone).
+ * Takes a reference to each zone. On failure (NULL) no reference is taken.
+ */
+zonedb_t *zonedb_from(zone_t *const *zones, size_t n);
+
+/**
  * \brief New snapshot = old one with zone z added or replacing the zone of the same origin.
  * The new snapshot takes a reference to z (and to every shared version).
  * \param old may be NULL (then a snapshot with just z).
- * \return new snapshot or NULL on OOM (old untouched).
+ * \return new snapshot or NULL on OOM (old untouched, no reference taken:
+ *   the caller still owns z).
  */
 zonedb_t *zonedb_with(const zonedb_t *old, zone_t *z);
 

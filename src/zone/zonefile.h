@@ -19,14 +19,23 @@ typedef void (*zonefile_warn_fn)(void *ctx, const char *file, unsigned line, con
 
 /** Reader options. */
 typedef struct {
-	const char *base_dir;  /*!< $INCLUDE paths are relative to it and may not leave it; NULL = dir of the file */
-	int max_include_depth; /*!< 0 picks 8 */
+	const char *base_dir;  /*!< $INCLUDE paths are relative to it and may not leave it (after
+				    resolving "..", symlinks and absolute paths); NULL = dir of the file */
+	int max_include_depth; /*!< nested $INCLUDE levels allowed; 0 picks 8, capped at 64 */
 	uint32_t default_ttl;  /*!< used before any $TTL / SOA: 0 picks 3600 */
 	zonefile_warn_fn warn; /*!< optional */
 	void *warn_ctx;
 } zonefile_opts_t;
 
-/** Error report: "file:line: reason". */
+/**
+ * Error report, printed by callers as "file:line: msg". file is the zone file
+ * or, for errors inside an $INCLUDEd file, that file (as base_dir/path).
+ * line is where the offending token is for syntax errors, where the record
+ * starts for errors about a whole record, the first record of the offending
+ * name for zone-level errors from the builder, and 0 when no line applies
+ * (missing SOA, unreadable file). msg is the reason alone, e.g.
+ * "unknown type 'AAA'" or "name 'x.other.org.' is outside the zone example.com.".
+ */
 typedef struct {
 	char file[512];
 	unsigned line;
@@ -35,19 +44,37 @@ typedef struct {
 
 /**
  * \brief Read a zone file and build a validated version.
- * \param path    the file
- * \param origin  lowercased wire name of the zone (from the file name)
- * \param opts    may be NULL
- * \param out     receives the version (zone_free) on success
+ *
+ * Syntax: RFC 1035 §5 master files (blank owner = previous owner, '@',
+ * relative names, TTL and class in either order, TTL units such as 1h30m,
+ * parentheses, quoted strings, \X and \DDD escapes), $ORIGIN, $TTL,
+ * $INCLUDE file [origin] (RFC 1035 §5.1: $ORIGIN and $TTL changes inside the
+ * include do not flow back), BIND's $GENERATE, RFC 3597 TYPEnnn and
+ * "\# len hex". Class IN only. TTL of a record without one: $TTL, else the
+ * previous record's, else the SOA MINIMUM, else opts->default_ttl (each
+ * fallback warned once). A TXT string longer than 255 octets is split into
+ * 255-octet strings instead of being refused. The first error stops loading.
+ *
+ * \param path    the file (read whole into memory; must be a regular file)
+ * \param origin  wire name of the zone (from the file name); lowercased here
+ * \param opts    may be NULL (all defaults, no warnings)
+ * \param out     receives the version (calls malloc; free with zone_free) on success, NULL on failure
  * \param err     receives file, line and reason on failure
- * \return 0 or a negative code (err filled).
+ * \return 0, or FL_ESYNTAX (bad text), FL_ERANGE (TTL or number out of range),
+ *   FL_EOUTZONE, FL_ENOTSUP (class other than IN), FL_ELIMIT ($INCLUDE depth or
+ *   cycle, sizes), FL_EINVAL ($INCLUDE outside base_dir, bad origin),
+ *   FL_ESEMANTIC (zone-level validation by the builder), FL_ENOMEM, or -errno
+ *   for I/O; err is filled in every failure case.
  */
 int zonefile_load(const char *path, const uint8_t *origin, const zonefile_opts_t *opts, zone_t **out,
 		  zonefile_error_t *err);
 
 /**
  * \brief Parse zone file text held in memory (for tests and fuzzing).
- * name is used as the file name in errors; $INCLUDE is resolved against opts->base_dir.
+ * text need not be NUL-terminated (a NUL byte inside is a syntax error).
+ * name is used as the file name in errors (NULL: "(memory)"); $INCLUDE is
+ * resolved against opts->base_dir and refused when that is NULL.
+ * Same results and ownership as zonefile_load().
  */
 int zonefile_load_mem(const char *text, size_t len, const char *name, const uint8_t *origin,
 		      const zonefile_opts_t *opts, zone_t **out, zonefile_error_t *err);

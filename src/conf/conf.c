@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * YAML config reader driven by a schema table.
+ *
+ * The file is loaded into a libyaml document (a node tree that keeps the
+ * line and column of every node), then walked against conf_sections[]:
+ * each top-level key must name a section, each key inside a section must
+ * name a row of that section's item table, and the row's type parser turns
+ * the node into the struct field at the row's offset. Defaults are text in
+ * the same rows, run through the same parsers by conf_defaults().
+ *
+ * Adding an option: a field in the section struct (conf.h), a row in the
+ * section's item table below, a line in etc/flame-dnsd.yaml, a test in
+ * tests/unit/test_conf.c. Adding a section (remotes, keys, acl, zone
+ * roles): a struct in conf_t, an item table and a conf_sections[] row.
+ * Sections that are lists of named objects (remotes, per-zone settings)
+ * will get a section kind whose offset points at an array plus an element
+ * size; the item rows and type parsers are reused unchanged.
+ */
+#include <assert.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "conf/conf.h"
+#include "util/err.h"
+
+/** Value types a row can have. */
+typedef enum {
+	CONF_T_INT,    /*!< int64_t in [min, max] */
+	CONF_T_BOOL,   /*!< bool: true/false, yes/no, on/off */
+	CONF_T_STR,    /*!< char * (malloc), length in [min, max] */
+	CONF_T_ENUM,   /*!< int64_t index into names[] */
+	CONF_T_LISTEN, /*!< conf_listen_list_t: one address or a list */
+} conf_type_t;
+
+/** One option. */
+typedef struct conf_item {
+	const char *key;
+	conf_type_t type;
+	int64_t min, max;           /*!< value range (INT) or length range (STR) */
+	const char *dflt;           /*!< default as config text; NULL = unset/zero */
+	int64_t (*dflt_fn)(void);   /*!< computed default (INT), clamped to min..max */
+	size_t offset;              /*!< field offset inside the section struct */
+	const char *const *names;   /*!< ENUM values, NULL-terminated */
+} conf_item_t;
+
+/** One top-level section: a mapping of items. */
+typedef struct conf_section {
+	const char *name;
+	size_t offset;              /*!< offset of the section struct in conf_t */
+	const conf_item_t *items;   /*!< terminated by a row with key NULL */
+} conf_section_t;
+
+static int64_t conf_ncpu(void);
+
+/* Same order and spelling as log_level_t (util/log.h). */
+static const char *const conf_log_levels[] = { "error", "warning", "notice", "info", "debug",
+					       NULL };
+
+#define SRV(f) offsetof(conf_server_t, f)
+static const conf_item_t conf_server_items[] = {
+	{ "listen", CONF_T_LISTEN, 0, 0, NULL, NULL, SRV(listen), NULL },
+	{ "workers", CONF_T_INT, 1, 64, NULL, conf_ncpu, SRV(workers), NULL },
+	{ "user", CONF_T_STR, 1, 255, NULL, NULL, SRV(user), NULL },
+	{ "pidfile", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, SRV(pidfile), NULL },
+	/* TXT character-strings carry at most 255 octets. */
+	{ "identity", CONF_T_STR, 1, 255, NULL, NULL, SRV(identity), NULL },
+	{ "version", CONF_T_STR, 1, 255, NULL, NULL, SRV(version), NULL },
+	/* 1232: the DNS flag day 2020 value, no IP fragmentation on common paths. */
+	{ "udp-max-payload", CONF_T_INT, 512, 4096, "1232", NULL, SRV(udp_max_payload), NULL },
+	{ "tcp-idle-timeout", CONF_T_INT, 100, 3600000, "10000", NULL, SRV(tcp_idle_timeout), NULL },
+	{ "tcp-max-clients", CONF_T_INT, 1, 1000000, "1000", NULL, SRV(tcp_max_clients), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef SRV
+
+static const conf_item_t conf_log_items[] = {
+	{ "level", CONF_T_ENUM, 0, 0, "notice", NULL, offsetof(conf_log_t, level), conf_log_levels },
+	{ "syslog", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_log_t, syslog), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_item_t conf_zones_items[] = {
+	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
+	  NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_section_t conf_sections[] = {
+	{ "server", offsetof(conf_t, server), conf_server_items },
+	{ "log", offsetof(conf_t, log), conf_log_items },
+	{ "zones", offsetof(conf_t, zones), conf_zones_items },
+	{ NULL, 0, NULL },
+};
+
+#define CONF_NSECTIONS (sizeof(conf_sections) / sizeof(conf_sections[0]) - 1)
+
+/** Parse state for error reporting. */
+typedef struct {
+	const char *name;   /*!< file name for messages */
+	char *err;
+	size_t errlen;
+} conf_ctx_t;
+
+static int64_t
+conf_ncpu(void)
+{
+	/* The affinity mask, not the machine: a container or taskset limits us. */
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}
+
+static void *
+conf_field(conf_t *c, const conf_section_t *sec, const conf_item_t *it)
+{
+	return (char *)c + sec->offset + it->offset;
+}
+
+static void
+conf_err_at(conf_ctx_t *ctx, yaml_mark_t mark, const char *fmt, ...)
+{
+	int n = snprintf(ctx->err, ctx->errlen, "%s:%zu:%zu: ", ctx->name, mark.line + 1,
+			 mark.column + 1);
+	if (n < 0 || (size_t)n >= ctx->errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- listen addresses ---- */
+
+int
+conf_parse_listen(const char *text, conf_listen_t *out)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s = NULL;
+	size_t hlen;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL)
+			return FL_ESYNTAX;
+		hlen = (size_t)(close - text - 1);
+		if (close[1] == '@')
+			port_s = close + 2;
+		else if (close[1] != '\0')
+			return FL_ESYNTAX;
+		text++;
+	} else {
+		const char *at = strrchr(text, '@');
+		hlen = at != NULL ? (size_t)(at - text) : strlen(text);
+		if (at != NULL)
+			port_s = at + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return FL_ESYNTAX;
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+
+	unsigned long port = CONF_DEFAULT_PORT;
+	if (port_s != NULL) {
+		/* Digits only: strtoul alone would take "+5", " 5" and "-1". */
+		if (port_s[0] == '\0' || strspn(port_s, "0123456789") != strlen(port_s) ||
+		    strlen(port_s) > 5)
+			return FL_ESYNTAX;
+		port = strtoul(port_s, NULL, 10);
+		if (port < 1 || port > 65535)
+			return FL_ESYNTAX;
+	}
+
+	struct sockaddr_in *sin = (struct sockaddr_in *)&out->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		out->addrlen = sizeof(*sin);
+		snprintf(out->text, sizeof(out->text), "%s@%lu", host, port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		out->addrlen = sizeof(*sin6);
+		char canon[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, canon, sizeof(canon)) == NULL)
+			return FL_ESYNTAX;
+		snprintf(out->text, sizeof(out->text), "%s@%lu", canon, port);
+	} else {
+		return FL_ESYNTAX;
+	}
+	return 0;
+}
+
+/* ---- value parsers (text -> field), shared by file, defaults and conf_set ---- */
+
+static bool
+conf_parse_int(const char *s, int64_t *out)
+{
+	/* strtoll alone would also take leading blanks. */
+	if (!(s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s)
+		return false;
+	*out = v;
+	return true;
+}
+
+/**
+ * Set a scalar-typed field from text. why receives the reason on failure
+ * (without position; the caller adds it).
+ */
+static int
+conf_item_set(const conf_item_t *it, void *field, const char *text, bool append, char *why,
+	      size_t whylen)
+{
+	switch (it->type) {
+	case CONF_T_INT: {
+		int64_t v;
+		if (!conf_parse_int(text, &v)) {
+			snprintf(why, whylen, "expected an integer, got '%s'", text);
+			return FL_ESYNTAX;
+		}
+		if (v < it->min || v > it->max) {
+			snprintf(why, whylen, "%lld is out of range %lld..%lld", (long long)v,
+				 (long long)it->min, (long long)it->max);
+			return FL_ESYNTAX;
+		}
+		*(int64_t *)field = v;
+		return 0;
+	}
+	case CONF_T_BOOL: {
+		static const char *const yes[] = { "true", "yes", "on" };
+		static const char *const no[] = { "false", "no", "off" };
+		for (size_t i = 0; i < 3; i++) {
+			if (strcasecmp(text, yes[i]) == 0) {
+				*(bool *)field = true;
+				return 0;
+			}
+			if (strcasecmp(text, no[i]) == 0) {
+				*(bool *)field = false;
+				return 0;
+			}
+		}
+		snprintf(why, whylen, "expected true or false, got '%s'", text);
+		return FL_ESYNTAX;
+	}
+	case CONF_T_STR: {
+		size_t len = strlen(text);
+		if ((int64_t)len < it->min || (int64_t)len > it->max) {
+			snprintf(why, whylen, "length %zu is out of range %lld..%lld", len,
+				 (long long)it->min, (long long)it->max);
+			return FL_ESYNTAX;
+		}
+		char *dup = strdup(text);
+		if (dup == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return FL_ENOMEM;
+		}
+		free(*(char **)field);
+		*(char **)field = dup;
+		return 0;
+	}
+	case CONF_T_ENUM:
+		for (int64_t i = 0; it->names[i] != NULL; i++) {
+			if (strcmp(text, it->names[i]) == 0) {
+				*(int64_t *)field = i;
+				return 0;
+			}
+		}
+		{
+			int n = snprintf(why, whylen, "unknown value '%s', expected one of:", text);
+			for (size_t i = 0; it->names[i] != NULL && n > 0 && (size_t)n < whylen; i++)
+				n += snprintf(why + n, whylen - (size_t)n, "%s%s", i ? "|" : " ",
+					      it->names[i]);
+		}
+		return FL_ESYNTAX;
+	case CONF_T_LISTEN: {
+		conf_listen_list_t *l = field;
+		conf_listen_t la;
+		if (conf_parse_listen(text, &la) != 0) {
+			snprintf(why, whylen,
+				 "bad listen address '%s' (expected ADDR@PORT, port 1..65535)",
+				 text);
+			return FL_ESYNTAX;
+		}
+		if (!append)
+			l->count = 0;
+		conf_listen_t *grown = realloc(l->addr, (l->count + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return FL_ENOMEM;
+		}
+		grown[l->count++] = la;
+		l->addr = grown;
+		return 0;
+	}
+	}
+	assert(!"unknown conf type");
+	return FL_EINVAL;
+}
+
+static void
+conf_item_clear(const conf_item_t *it, void *field)
+{
+	switch (it->type) {
+	case CONF_T_STR:
+		free(*(char **)field);
+		*(char **)field = NULL;
+		break;
+	case CONF_T_LISTEN: {
+		conf_listen_list_t *l = field;
+		free(l->addr);
+		l->addr = NULL;
+		l->count = 0;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void
+conf_free(conf_t *c)
+{
+	for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++)
+		for (const conf_item_t *it = sec->items; it->key != NULL; it++)
+			conf_item_clear(it, conf_field(c, sec, it));
+	memset(c, 0, sizeof(*c));
+}
+
+int
+conf_defaults(conf_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++) {
+		for (const conf_item_t *it = sec->items; it->key != NULL; it++) {
+			void *field = conf_field(c, sec, it);
+			if (it->dflt_fn != NULL) {
+				int64_t v = it->dflt_fn();
+				*(int64_t *)field = v < it->min ? it->min : v > it->max ? it->max : v;
+			} else if (it->dflt != NULL) {
+				char why[256];
+				int ret = conf_item_set(it, field, it->dflt, false, why, sizeof(why));
+				/* Only OOM can fail here: a bad default is a bug in the table. */
+				assert(ret == 0 || ret == FL_ENOMEM);
+				if (ret != 0) {
+					conf_free(c);
+					return ret;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- YAML walk ---- */
+
+/** A scalar that stands for "no value" in YAML. */
+static bool
+conf_is_null(const yaml_node_t *n)
+{
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *v = (const char *)n->data.scalar.value;
+	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0;
+}
+
+static int
+conf_walk_item(conf_ctx_t *ctx, yaml_document_t *doc, const conf_section_t *sec,
+	       const conf_item_t *it, void *field, yaml_node_t *val)
+{
+	char why[256];
+	int ret;
+
+	if (val->type == YAML_SEQUENCE_NODE) {
+		if (it->type != CONF_T_LISTEN) {
+			conf_err_at(ctx, val->start_mark, "%s.%s: expected a single value, got a list",
+				    sec->name, it->key);
+			return FL_ESYNTAX;
+		}
+		/* A list replaces the default list as a whole. */
+		conf_item_clear(it, field);
+		for (yaml_node_item_t *i = val->data.sequence.items.start;
+		     i < val->data.sequence.items.top; i++) {
+			yaml_node_t *el = yaml_document_get_node(doc, *i);
+			if (el->type != YAML_SCALAR_NODE || conf_is_null(el)) {
+				conf_err_at(ctx, el->start_mark, "%s.%s: expected an address",
+					    sec->name, it->key);
+				return FL_ESYNTAX;
+			}
+			ret = conf_item_set(it, field, (const char *)el->data.scalar.value, true, why,
+					    sizeof(why));
+			if (ret != 0) {
+				conf_err_at(ctx, el->start_mark, "%s.%s: %s", sec->name, it->key, why);
+				return ret;
+			}
+		}
+		return 0;
+	}
+	if (val->type != YAML_SCALAR_NODE) {
+		conf_err_at(ctx, val->start_mark, "%s.%s: expected a value, got a mapping", sec->name,
+			    it->key);
+		return FL_ESYNTAX;
+	}
+	if (conf_is_null(val)) {
+		conf_err_at(ctx, val->start_mark, "%s.%s: missing value", sec->name, it->key);
+		return FL_ESYNTAX;
+	}
+	ret = conf_item_set(it, field, (const char *)val->data.scalar.value, false, why, sizeof(why));
+	if (ret != 0)
+		conf_err_at(ctx, val->start_mark, "%s.%s: %s", sec->name, it->key, why);
+	return ret;
+}
+
+static int
+conf_walk_section(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_section_t *sec,
+		  yaml_node_t *map)
+{
+	if (map->type != YAML_MAPPING_NODE) {
+		conf_err_at(ctx, map->start_mark, "section '%s' must be a mapping of key: value",
+			    sec->name);
+		return FL_ESYNTAX;
+	}
+	/* Item tables are short; one bit per row finds duplicate keys. */
+	uint64_t seen = 0;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(doc, p->value);
+		if (key->type != YAML_SCALAR_NODE) {
+			conf_err_at(ctx, key->start_mark, "section '%s': keys must be plain names",
+				    sec->name);
+			return FL_ESYNTAX;
+		}
+		const char *k = (const char *)key->data.scalar.value;
+		const conf_item_t *it = sec->items;
+		size_t idx = 0;
+		while (it->key != NULL && strcmp(it->key, k) != 0) {
+			it++;
+			idx++;
+		}
+		if (it->key == NULL) {
+			conf_err_at(ctx, key->start_mark, "unknown key '%s' in section '%s'", k,
+				    sec->name);
+			return FL_ESYNTAX;
+		}
+		assert(idx < 64);
+		if (seen & (UINT64_C(1) << idx)) {
+			conf_err_at(ctx, key->start_mark, "duplicate key '%s' in section '%s'", k,
+				    sec->name);
+			return FL_ESYNTAX;
+		}
+		seen |= UINT64_C(1) << idx;
+		int ret = conf_walk_item(ctx, doc, sec, it, conf_field(c, sec, it), val);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int
+conf_walk(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	if (root == NULL)
+		return 0; /* an empty file: all defaults */
+	if (root->type != YAML_MAPPING_NODE) {
+		conf_err_at(ctx, root->start_mark, "the top level must be a mapping of sections");
+		return FL_ESYNTAX;
+	}
+	bool seen[CONF_NSECTIONS] = { false };
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(doc, p->value);
+		if (key->type != YAML_SCALAR_NODE) {
+			conf_err_at(ctx, key->start_mark, "section names must be plain names");
+			return FL_ESYNTAX;
+		}
+		const char *k = (const char *)key->data.scalar.value;
+		size_t i = 0;
+		while (conf_sections[i].name != NULL && strcmp(conf_sections[i].name, k) != 0)
+			i++;
+		if (conf_sections[i].name == NULL) {
+			conf_err_at(ctx, key->start_mark, "unknown section '%s'", k);
+			return FL_ESYNTAX;
+		}
+		if (seen[i]) {
+			conf_err_at(ctx, key->start_mark, "duplicate section '%s'", k);
+			return FL_ESYNTAX;
+		}
+		seen[i] = true;
+		int ret = conf_walk_section(ctx, doc, c, &conf_sections[i], val);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int
+conf_parse_yaml(conf_ctx_t *ctx, yaml_parser_t *parser, conf_t *c)
+{
+	yaml_document_t doc;
+	int ret;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		const char *what = parser->problem ? parser->problem : "YAML error";
+		if (parser->error == YAML_MEMORY_ERROR) {
+			snprintf(ctx->err, ctx->errlen, "%s: out of memory", ctx->name);
+			return FL_ENOMEM;
+		}
+		if (parser->error == YAML_READER_ERROR) {
+			/* Encoding problems have an offset, not a line. */
+			snprintf(ctx->err, ctx->errlen, "%s: byte %zu: %s", ctx->name,
+				 parser->problem_offset, what);
+		} else if (parser->context != NULL) {
+			conf_err_at(ctx, parser->problem_mark, "%s %s", what, parser->context);
+		} else {
+			conf_err_at(ctx, parser->problem_mark, "%s", what);
+		}
+		return FL_ESYNTAX;
+	}
+	ret = conf_walk(ctx, &doc, c);
+	if (ret == 0 && yaml_document_get_root_node(&doc) != NULL) {
+		/* One document per file: a second one would be silently ignored. */
+		yaml_document_t extra;
+		if (!yaml_parser_load(parser, &extra)) {
+			conf_err_at(ctx, parser->problem_mark, "%s",
+				    parser->problem ? parser->problem : "YAML error");
+			ret = FL_ESYNTAX;
+		} else {
+			yaml_node_t *r = yaml_document_get_root_node(&extra);
+			if (r != NULL) {
+				conf_err_at(ctx, r->start_mark, "only one YAML document is allowed");
+				ret = FL_ESYNTAX;
+			}
+			yaml_document_delete(&extra);
+		}
+	}
+	yaml_document_delete(&doc);
+	return ret;
+}
+
+int
+conf_load_mem(const char *text, size_t len, const char *name, conf_t *c, char *err, size_t errlen)
+{
+	conf_ctx_t ctx = { name, err, errlen };
+	yaml_parser_t parser;
+	int ret;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	ret = conf_defaults(c);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return ret;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		ret = FL_ENOMEM;
+		goto fail;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	ret = conf_parse_yaml(&ctx, &parser, c);
+	yaml_parser_delete(&parser);
+	if (ret != 0)
+		goto fail;
+	return 0;
+fail:
+	conf_free(c);
+	return ret;
+}
+
+int
+conf_load(const char *path, conf_t *c, char *err, size_t errlen)
+{
+	conf_ctx_t ctx = { path, err, errlen };
+	yaml_parser_t parser;
+	int ret;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	ret = conf_defaults(c);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return ret;
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = FL_ENOMEM;
+		goto fail;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	ret = conf_parse_yaml(&ctx, &parser, c);
+	yaml_parser_delete(&parser);
+	if (ret == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		ret = -EIO;
+	}
+	fclose(f);
+	if (ret != 0)
+		goto fail;
+	return 0;
+fail:
+	conf_free(c);
+	return ret;
+}
+
+int
+conf_set(conf_t *c, const char *key, const char *value, bool append, char *err, size_t errlen)
+{
+	const char *dot = strchr(key, '.');
+	if (dot != NULL) {
+		size_t slen = (size_t)(dot - key);
+		for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++) {
+			if (strlen(sec->name) != slen || strncmp(sec->name, key, slen) != 0)
+				continue;
+			for (const conf_item_t *it = sec->items; it->key != NULL; it++) {
+				if (strcmp(it->key, dot + 1) != 0)
+					continue;
+				char why[256];
+				int ret = conf_item_set(it, conf_field(c, sec, it), value, append, why,
+							sizeof(why));
+				if (ret != 0)
+					snprintf(err, errlen, "%s: %s", key, why);
+				return ret;
+			}
+		}
+	}
+	snprintf(err, errlen, "%s: no such option", key);
+	return FL_ENOENT;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * Daemon configuration: a YAML file (libyaml) read by walking a schema table.
+ * Every option is one row of that table (key, type, limits, default, field
+ * offset); defaults exist only there, so the daemon, the tests and a future
+ * checkconf see the same values. conf.c explains how to add an option or a
+ * section.
+ *
+ * This module only reads and validates text: it opens no sockets and
+ * resolves no users. It is not thread-safe; the daemon reads the config once
+ * at start-up and then treats conf_t as read-only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/** Default DNS port when a listen address has no "@PORT". */
+#define CONF_DEFAULT_PORT 53
+
+/** One listen address: "ADDR@PORT", "[ADDR]@PORT" or just "ADDR". */
+typedef struct conf_listen {
+	struct sockaddr_storage addr; /*!< AF_INET or AF_INET6, port set */
+	socklen_t addrlen;
+	char text[64];                /*!< canonical "ADDR@PORT" for log lines */
+} conf_listen_t;
+
+/** A list of listen addresses (one table type, so the field is one struct). */
+typedef struct conf_listen_list {
+	conf_listen_t *addr;       /*!< array (malloc), count entries */
+	size_t count;
+} conf_listen_list_t;
+
+/** server: section. Integer options are int64_t so one table type fits all. */
+typedef struct conf_server {
+	conf_listen_list_t listen;
+	int64_t workers;           /*!< query worker threads */
+	char *user;                /*!< drop privileges to this user, NULL = stay */
+	char *pidfile;             /*!< NULL = none */
+	char *identity;            /*!< CHAOS id.server answer, NULL = REFUSED */
+	char *version;             /*!< CHAOS version.bind answer, NULL = REFUSED */
+	int64_t udp_max_payload;   /*!< EDNS UDP payload we accept and send */
+	int64_t tcp_idle_timeout;  /*!< ms */
+	int64_t tcp_max_clients;   /*!< per worker */
+} conf_server_t;
+
+/** log: section. */
+typedef struct conf_log {
+	int64_t level;             /*!< log_level_t value */
+	bool syslog;
+} conf_log_t;
+
+/** zones: section. */
+typedef struct conf_zones {
+	char *directory;           /*!< flat directory of <name>.zone files, NULL = unset */
+} conf_zones_t;
+
+/** The whole configuration. Strings and arrays are owned (conf_free). */
+typedef struct conf {
+	conf_server_t server;
+	conf_log_t log;
+	conf_zones_t zones;
+} conf_t;
+
+/**
+ * \brief Fill c with the schema defaults (overwrites c without freeing it).
+ * \return 0 or FL_ENOMEM (c is then empty and safe to conf_free).
+ */
+int conf_defaults(conf_t *c);
+
+/**
+ * \brief Read a YAML config file over the defaults.
+ * \param path    file to read
+ * \param c       receives the configuration; on failure it is left freed
+ *                (all zero, safe to conf_free again)
+ * \param err     receives "file:line:column: what is wrong" (1-based), or
+ *                "file: reason" when the file cannot be read
+ * \return 0, FL_ESYNTAX (syntax or schema error), FL_ENOMEM, or -errno for I/O.
+ */
+int conf_load(const char *path, conf_t *c, char *err, size_t errlen);
+
+/**
+ * \brief Read a config from memory (tests, fuzzing); name is used in errors.
+ * Same contract as conf_load.
+ */
+int conf_load_mem(const char *text, size_t len, const char *name, conf_t *c, char *err,
+		  size_t errlen);
+
+/**
+ * \brief Set one option from text, validated by the same schema row as the
+ * file (command-line overrides use this).
+ * \param key     "section.key", e.g. "server.workers"
+ * \param value   text as it would appear in YAML (a single scalar)
+ * \param append  for list options: add to the list instead of replacing it
+ * \param err     receives "key: what is wrong"
+ * \return 0, FL_ENOENT (no such key), FL_ESYNTAX (bad value) or FL_ENOMEM.
+ */
+int conf_set(conf_t *c, const char *key, const char *value, bool append, char *err,
+	     size_t errlen);
+
+/** \brief Free what c owns and zero it. */
+void conf_free(conf_t *c);
+
+/**
+ * \brief Parse a listen address: "192.0.2.1@53", "2001:db8::1@53",
+ * "[2001:db8::1]@53", or an address alone (port CONF_DEFAULT_PORT).
+ * \param out  receives the address (text set to the canonical form)
+ * \return 0 or FL_ESYNTAX (bad address or port; port must be 1..65535).
+ */
+int conf_parse_listen(const char *text, conf_listen_t *out);

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * Workers and their sockets (see server.h). Every worker gets its own UDP
+ * and TCP socket per listen address, bound with SO_REUSEPORT, so the kernel
+ * spreads queries and connections over the workers and no socket, queue or
+ * lock is shared. The event bases are created without locks: no other
+ * thread ever touches a worker's base; stopping goes through an eventfd.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/server.h"
+#include "server/worker.h"
+#include "util/err.h"
+#include "util/log.h"
+
+/** Listen queue per TCP socket. */
+#define SERVER_TCP_BACKLOG 1024
+/** Socket buffer we ask for on UDP sockets (the kernel caps it at rmem_max). */
+#define SERVER_UDP_BUFSIZE (4 * 1024 * 1024)
+
+struct server {
+	worker_shared_t sh;
+	worker_t *workers;
+	int nworkers;
+	bool started;
+	char *identity;
+	char *version;
+};
+
+static void server_on_stop(int fd, short what, void *arg);
+
+static void
+server_on_stop(int fd, short what, void *arg)
+{
+	worker_t *w = arg;
+	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof(v));
+	(void)r;
+	event_base_loopbreak(w->base);
+}
+
+static bool
+server_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static int
+server_setopt(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+/**
+ * Open, configure and bind one socket of a listen address.
+ * \return the descriptor or -1 (err filled).
+ */
+static int
+server_socket(const conf_listen_t *l, int type, bool pktinfo, char *err, size_t errlen)
+{
+	const char *proto = type == SOCK_DGRAM ? "UDP" : "TCP";
+	int family = l->addr.ss_family;
+	const char *what = "socket";
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	what = "SO_REUSEPORT";
+	if (server_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
+		goto fail;
+	/* Without V6ONLY, "::" would also take the IPv4 port and collide with
+	 * an explicit IPv4 listen address. */
+	what = "IPV6_V6ONLY";
+	if (family == AF_INET6 && server_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) != 0)
+		goto fail;
+	if (type == SOCK_DGRAM) {
+		/* Best effort: a bigger buffer absorbs bursts; the kernel may cap it. */
+		(void)server_setopt(fd, SOL_SOCKET, SO_RCVBUF, SERVER_UDP_BUFSIZE);
+		(void)server_setopt(fd, SOL_SOCKET, SO_SNDBUF, SERVER_UDP_BUFSIZE);
+		what = "IP_PKTINFO";
+		if (pktinfo && family == AF_INET && server_setopt(fd, IPPROTO_IP, IP_PKTINFO, 1) != 0)
+			goto fail;
+		if (pktinfo && family == AF_INET6 &&
+		    server_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) != 0)
+			goto fail;
+		/* No DF bit on answers: a path MTU below our payload size should
+		 * fragment rather than drop (answers are small; udp-max-payload
+		 * already keeps them under common MTUs). */
+		if (family == AF_INET)
+			(void)server_setopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT);
+	} else {
+		/* A restarted daemon must not wait for old connections in TIME_WAIT. */
+		what = "SO_REUSEADDR";
+		if (server_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
+			goto fail;
+		/* Inherited by accepted sockets: answers leave at once, even when
+		 * a pipelined client has not acknowledged the previous one. */
+		what = "TCP_NODELAY";
+		if (server_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1) != 0)
+			goto fail;
+	}
+	what = "bind";
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0)
+		goto fail;
+	what = "listen";
+	if (type == SOCK_STREAM && listen(fd, SERVER_TCP_BACKLOG) != 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot open %s socket on %s (%s): %s", proto, l->text, what,
+		 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/**
+ * SO_REUSEPORT would let us share a port with another server running as the
+ * same user, silently splitting its traffic. Before binding our own sockets,
+ * bind once without it: that fails when anyone else holds the address.
+ */
+static int
+server_probe(const conf_listen_t *l, int type, char *err, size_t errlen)
+{
+	const char *proto = type == SOCK_DGRAM ? "UDP" : "TCP";
+	int fd = socket(l->addr.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* TCP: connections of a previous run in TIME_WAIT are not a conflict. */
+	if (type == SOCK_STREAM && server_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
+		goto fail;
+	if (l->addr.ss_family == AF_INET6 && server_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) != 0)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot open %s socket on %s (bind): %s%s", proto, l->text,
+		 strerror(errno), errno == EADDRINUSE ? " (another server running?)" : "");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void
+server_worker_free(worker_t *w)
+{
+	/* Reverse order of server_worker_init: events before their base. */
+	tcp_deinit(w);
+	for (size_t i = 0; i < w->nsocks; i++) {
+		worker_sock_t *ws = &w->socks[i];
+		if (ws->udp_ev != NULL)
+			event_free(ws->udp_ev);
+		if (ws->tcp_ev != NULL)
+			event_free(ws->tcp_ev);
+		if (ws->udp_fd >= 0)
+			close(ws->udp_fd);
+		if (ws->tcp_fd >= 0)
+			close(ws->tcp_fd);
+	}
+	free(w->socks);
+	w->socks = NULL;
+	w->nsocks = 0;
+	if (w->stop_ev != NULL)
+		event_free(w->stop_ev);
+	w->stop_ev = NULL;
+	if (w->stop_fd >= 0)
+		close(w->stop_fd);
+	w->stop_fd = -1;
+	udp_deinit(w);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	w->base = NULL;
+}
+
+static int
+server_worker_init(server_t *s, worker_t *w, int id, const conf_t *conf, char *err, size_t errlen)
+{
+	const conf_listen_list_t *ll = &conf->server.listen;
+	struct event_config *cfg = NULL;
+
+	w->id = id;
+	w->sh = &s->sh;
+	w->stop_fd = -1;
+
+	cfg = event_config_new();
+	if (cfg == NULL || event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) != 0)
+		goto nomem;
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	cfg = NULL;
+	if (w->base == NULL)
+		goto nomem;
+	if (udp_init(w) != 0 || tcp_init(w) != 0)
+		goto nomem;
+	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, server_on_stop, w);
+	if (w->stop_ev == NULL || event_add(w->stop_ev, NULL) != 0)
+		goto nomem;
+
+	w->socks = calloc(ll->count, sizeof(*w->socks));
+	if (w->socks == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ll->count; i++) {
+		worker_sock_t *ws = &w->socks[i];
+		ws->udp_fd = ws->tcp_fd = -1;
+		w->nsocks++;
+		ws->w = w;
+		ws->family = ll->addr[i].addr.ss_family;
+		ws->pktinfo = server_is_wildcard(&ll->addr[i].addr);
+		ws->udp_fd = server_socket(&ll->addr[i], SOCK_DGRAM, ws->pktinfo, err, errlen);
+		if (ws->udp_fd < 0)
+			goto fail;
+		ws->tcp_fd = server_socket(&ll->addr[i], SOCK_STREAM, false, err, errlen);
+		if (ws->tcp_fd < 0)
+			goto fail;
+		ws->udp_ev = event_new(w->base, ws->udp_fd, EV_READ | EV_PERSIST, udp_on_read, ws);
+		ws->tcp_ev = event_new(w->base, ws->tcp_fd, EV_READ | EV_PERSIST, tcp_on_accept, ws);
+		if (ws->udp_ev == NULL || ws->tcp_ev == NULL || event_add(ws->udp_ev, NULL) != 0 ||
+		    event_add(ws->tcp_ev, NULL) != 0)
+			goto nomem;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "worker %d: out of memory", id);
+fail:
+	if (cfg != NULL)
+		event_config_free(cfg);
+	return -1;
+}
+
+server_t *
+server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
+{
+	server_t *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		zonedb_release(db);
+		return NULL;
+	}
+	atomic_init(&s->sh.db, db);
+	if (conf->server.listen.count == 0) {
+		snprintf(err, errlen, "no listen address configured");
+		goto fail;
+	}
+	if (conf->server.identity != NULL && (s->identity = strdup(conf->server.identity)) == NULL)
+		goto nomem;
+	if (conf->server.version != NULL && (s->version = strdup(conf->server.version)) == NULL)
+		goto nomem;
+	s->sh.qopts.edns_udp_max = (uint16_t)conf->server.udp_max_payload;
+	s->sh.qopts.identity = s->identity;
+	s->sh.qopts.version = s->version;
+	s->sh.udp_max = (uint32_t)conf->server.udp_max_payload;
+	s->sh.tcp_idle_ms = (uint64_t)conf->server.tcp_idle_timeout;
+	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
+
+	s->nworkers = (int)conf->server.workers;
+	s->sh.qsbr = qsbr_new(s->nworkers);
+	s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
+	if (s->sh.qsbr == NULL || s->workers == NULL)
+		goto nomem;
+	for (int i = 0; i < s->nworkers; i++)
+		s->workers[i].stop_fd = -1;
+	for (size_t i = 0; i < conf->server.listen.count; i++)
+		if (server_probe(&conf->server.listen.addr[i], SOCK_DGRAM, err, errlen) != 0 ||
+		    server_probe(&conf->server.listen.addr[i], SOCK_STREAM, err, errlen) != 0)
+			goto fail;
+	for (int i = 0; i < s->nworkers; i++)
+		if (server_worker_init(s, &s->workers[i], i, conf, err, errlen) != 0)
+			goto fail;
+	return s;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	server_free(s);
+	return NULL;
+}
+
+static void *
+server_worker_main(void *arg)
+{
+	worker_t *w = arg;
+	if (event_base_dispatch(w->base) < 0)
+		log_error("worker %d: event loop failed", w->id);
+	return NULL;
+}
+
+int
+server_start(server_t *s, char *err, size_t errlen)
+{
+	/* Workers inherit this mask: process signals then reach only the
+	 * control thread, where libevent turns them into events. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGPIPE);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGCHLD);
+	int ret = pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (ret != 0) {
+		snprintf(err, errlen, "pthread_sigmask: %s", strerror(ret));
+		return -ret;
+	}
+	s->started = true;
+	for (int i = 0; i < s->nworkers; i++) {
+		worker_t *w = &s->workers[i];
+		ret = pthread_create(&w->thread, NULL, server_worker_main, w);
+		if (ret != 0) {
+			snprintf(err, errlen, "cannot start worker %d: %s", i, strerror(ret));
+			break;
+		}
+		w->running = true;
+		char name[16];
+		snprintf(name, sizeof(name), "flame-wrk%u", (unsigned)i % 1000u);
+		(void)pthread_setname_np(w->thread, name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0) {
+		server_stop(s);
+		return -ret;
+	}
+	return 0;
+}
+
+const zonedb_t *
+server_db(const server_t *s)
+{
+	/* Only the control thread stores the pointer, so it may read it plainly. */
+	return atomic_load_explicit(&((server_t *)s)->sh.db, memory_order_relaxed);
+}
+
+zonedb_t *
+server_swap_db(server_t *s, zonedb_t *db)
+{
+	zonedb_t *old = atomic_exchange_explicit(&s->sh.db, db, memory_order_acq_rel);
+	/* After the grace period no worker is inside a read section that
+	 * started before the swap, so none can still hold old. */
+	qsbr_synchronize(s->sh.qsbr);
+	return old;
+}
+
+int
+server_workers(const server_t *s)
+{
+	return s->nworkers;
+}
+
+void
+server_stop(server_t *s)
+{
+	if (s == NULL || !s->started)
+		return;
+	for (int i = 0; i < s->nworkers; i++) {
+		worker_t *w = &s->workers[i];
+		if (!w->running)
+			continue;
+		uint64_t one = 1;
+		if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+			log_error("worker %d: cannot signal stop: %s", i, strerror(errno));
+	}
+	uint64_t udp = 0, tcp = 0, conns = 0, evicted = 0, timeouts = 0, dropped = 0;
+	for (int i = 0; i < s->nworkers; i++) {
+		worker_t *w = &s->workers[i];
+		if (!w->running)
+			continue;
+		pthread_join(w->thread, NULL);
+		w->running = false;
+		udp += w->stats.udp_queries;
+		dropped += w->stats.udp_dropped;
+		tcp += w->stats.tcp_queries;
+		conns += w->stats.tcp_accepted;
+		evicted += w->stats.tcp_evicted;
+		timeouts += w->stats.tcp_timeouts;
+	}
+	s->started = false;
+	log_info("workers stopped: %llu UDP queries (%llu dropped), %llu TCP queries on %llu "
+		 "connections (%llu timed out, %llu evicted)",
+		 (unsigned long long)udp, (unsigned long long)dropped, (unsigned long long)tcp,
+		 (unsigned long long)conns, (unsigned long long)timeouts, (unsigned long long)evicted);
+}
+
+void
+server_free(server_t *s)
+{
+	if (s == NULL)
+		return;
+	server_stop(s);
+	for (int i = 0; s->workers != NULL && i < s->nworkers; i++)
+		server_worker_free(&s->workers[i]);
+	free(s->workers);
+	qsbr_free(s->sh.qsbr);
+	zonedb_release(atomic_load(&s->sh.db));
+	free(s->identity);
+	free(s->version);
+	free(s);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * Private to src/server/: the query worker and what its UDP and TCP
+ * handlers share. One worker is one thread with one event_base; everything
+ * in worker_t belongs to that thread once it runs, except the read-only
+ * worker_shared_t (and its atomic snapshot pointer). Not a public API.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "query/query.h"
+#include "util/qsbr.h"
+#include "zone/zonedb.h"
+
+struct event;
+struct event_base;
+typedef struct udp_batch udp_batch_t;
+typedef struct tcp_state tcp_state_t;
+typedef struct worker worker_t;
+
+/** State every worker reads; written only before the workers start, except db. */
+typedef struct worker_shared {
+	_Atomic(zonedb_t *) db;     /*!< published by the control thread */
+	qsbr_t *qsbr;               /*!< one reader slot per worker */
+	query_opts_t qopts;
+	uint32_t udp_max;           /*!< UDP response buffer size (udp-max-payload) */
+	uint64_t tcp_idle_ms;
+	uint32_t tcp_max_clients;   /*!< per worker */
+} worker_shared_t;
+
+/** Per-worker counters, read after the worker stopped. */
+typedef struct worker_stats {
+	uint64_t udp_queries;
+	uint64_t udp_dropped;       /*!< no answer, truncated input, send failure */
+	uint64_t tcp_queries;
+	uint64_t tcp_accepted;
+	uint64_t tcp_evicted;       /*!< closed because the worker was full */
+	uint64_t tcp_timeouts;
+} worker_stats_t;
+
+/** One listen address as seen by one worker: its own UDP and TCP socket. */
+typedef struct worker_sock {
+	worker_t *w;
+	int udp_fd;
+	int tcp_fd;
+	bool pktinfo;              /*!< wildcard address: reply from the query's destination */
+	int family;
+	struct event *udp_ev;
+	struct event *tcp_ev;
+} worker_sock_t;
+
+struct worker {
+	int id;                    /*!< also the QSBR reader id */
+	const worker_shared_t *sh;
+	struct event_base *base;
+	pthread_t thread;
+	bool running;
+	int stop_fd;               /*!< eventfd: the control thread asks us to stop */
+	struct event *stop_ev;
+	worker_sock_t *socks;
+	size_t nsocks;
+	udp_batch_t *udp;
+	tcp_state_t *tcp;
+	worker_stats_t stats;
+};
+
+/* UDP (udp.c) */
+
+/** \brief Allocate the batch buffers. \return 0 or FL_ENOMEM. */
+int udp_init(worker_t *w);
+/** \brief Free the batch buffers. */
+void udp_deinit(worker_t *w);
+/** \brief Read callback of a UDP socket (arg: worker_sock_t). */
+void udp_on_read(int fd, short what, void *arg);
+
+/* TCP (tcp.c) */
+
+/** \brief Allocate the connection table and timers. \return 0 or a negative code. */
+int tcp_init(worker_t *w);
+/** \brief Close every connection and free the table (worker stopped). */
+void tcp_deinit(worker_t *w);
+/** \brief Read callback of a listening TCP socket (arg: worker_sock_t). */
+void tcp_on_accept(int fd, short what, void *arg);
