@@ -28,6 +28,9 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c conformance/*.c bench/*.c)
 TOOLS    := $(patsubst %.c,$(BUILD)/tools/%,$(notdir $(TOOL_SRC)))
 
+# Keep objects: they are intermediate files of the pattern rules.
+.SECONDARY:
+
 .PHONY: all deps check check-normal check-asan unit integration conformance bench demo clean sanitize fuzz
 all: deps-ok $(BINS) $(TOOLS)
 

@@ -100,6 +100,7 @@ zone_free(zone_t *z)
 
 typedef struct {
 	const uint8_t *name; /* lowercased, in the temp arena */
+	uint32_t hash;       /* dname_hash, kept for rehashing and cheap compares */
 	uint32_t rank;       /* canonical position after sorting */
 	uint8_t len;
 	uint8_t ent;         /* added as an empty non-terminal */
@@ -128,6 +129,7 @@ struct zone_builder {
 	zone_warn_fn warn;
 	void *warn_ctx;
 	size_t data_bytes; /* owner and rdata bytes, to size the version's arena */
+	long last_owner;   /* owner of the previous record: files group records by owner */
 	int err; /* sticky OOM */
 };
 
@@ -141,6 +143,7 @@ zone_builder_new(const uint8_t *origin)
 	memcpy(b->origin, origin, b->origin_len);
 	dname_lower(b->origin);
 	arena_init(&b->tmp, 256 << 10);
+	b->last_owner = -1;
 	return b;
 }
 
@@ -187,8 +190,7 @@ ohash_rehash(zone_builder_t *b)
 	if (nh == NULL)
 		return FL_ENOMEM;
 	for (size_t i = 0; i < b->nowners; i++) {
-		const bowner_t *o = &b->owners[i];
-		size_t j = dname_hash(o->name, o->len) & (ncap - 1);
+		size_t j = b->owners[i].hash & (ncap - 1);
 		while (nh[j] != 0)
 			j = (j + 1) & (ncap - 1);
 		nh[j] = (uint32_t)i + 1;
@@ -208,10 +210,11 @@ owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, b
 	if ((b->nowners + 1) * 2 > b->ohash_cap && ohash_rehash(b) != 0)
 		return FL_ENOMEM;
 	size_t mask = b->ohash_cap - 1;
-	size_t j = dname_hash(name, len) & mask;
+	uint32_t h = dname_hash(name, len);
+	size_t j = h & mask;
 	for (; b->ohash[j] != 0; j = (j + 1) & mask) {
 		const bowner_t *o = &b->owners[b->ohash[j] - 1];
-		if (o->len == len && memcmp(o->name, name, len) == 0)
+		if (o->hash == h && o->len == len && memcmp(o->name, name, len) == 0)
 			return (long)(b->ohash[j] - 1);
 	}
 	if (grow((void **)&b->owners, &b->owners_cap, b->nowners + 1, sizeof(bowner_t)) != 0)
@@ -222,6 +225,7 @@ owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, b
 		return FL_ENOMEM;
 	bowner_t *o = &b->owners[b->nowners];
 	o->name = copy;
+	o->hash = h;
 	o->len = (uint8_t)len;
 	o->ent = ent;
 	o->src = src;
@@ -250,9 +254,12 @@ zone_builder_add(zone_builder_t *b, const uint8_t *owner, size_t owner_len, uint
 		return FL_EMALF;
 
 	bool created;
-	long oi = owner_intern(b, name, owner_len, src, false, &created);
+	long oi = b->last_owner;
+	if (oi < 0 || b->owners[oi].len != owner_len || memcmp(b->owners[oi].name, name, owner_len) != 0)
+		oi = owner_intern(b, name, owner_len, src, false, &created);
 	if (oi < 0)
 		goto oom;
+	b->last_owner = oi;
 	if (b->owners[oi].ent) { /* cannot happen before finish, kept for safety */
 		b->owners[oi].ent = 0;
 		b->owners[oi].src = src;
