@@ -32,9 +32,10 @@ typedef struct {
 	const zone_t *z;
 	bool tcp;
 	bool truncated;
-	/* names synthesized during the query (wildcard owners, CNAME/DNAME
-	 * targets); msg keeps pointers into it until msg_finish */
-	uint8_t names[CHAIN_MAX + 2][DNAME_MAXLEN];
+	/* names reached during the query (CNAME and DNAME targets), each kept
+	 * as packed rdata (16-bit length, then the name) so a synthesized CNAME
+	 * can point at it; msg keeps pointers into it until msg_finish */
+	uint8_t names[CHAIN_MAX + 2][2 + DNAME_MAXLEN];
 	int nnames;
 	ans_t ans[ANS_MAX];
 	int nans;
@@ -48,6 +49,10 @@ put(qctx_t *c, int section, const uint8_t *owner, const zone_rrset_t *rs, uint32
 {
 	if (c->truncated)
 		return false;
+	/* A DNAME met twice on a chain is written once: RRsets are sets (RFC 2181 §5). */
+	for (int i = 0; section == MSG_ANSWER && i < c->nans; i++)
+		if (c->ans[i].rs == rs && dname_eq(c->ans[i].owner, owner))
+			return true;
 	if (msg_put_rrset(&c->m, section, owner, rs->type, RR_CLASS_IN, ttl, rs->rdata, rs->count) != 0) {
 		c->truncated = true;
 		msg_set_flag(&c->m, PKT_TC);
@@ -160,8 +165,10 @@ keep_name(qctx_t *c, const uint8_t *name, size_t len)
 {
 	if (c->nnames >= (int)(sizeof(c->names) / sizeof(c->names[0])))
 		return NULL;
-	memcpy(c->names[c->nnames], name, len);
-	return c->names[c->nnames++];
+	uint16_t l16 = (uint16_t)len;
+	memcpy(c->names[c->nnames], &l16, 2);
+	memcpy(c->names[c->nnames] + 2, name, len);
+	return c->names[c->nnames++] + 2;
 }
 
 static void
@@ -220,16 +227,17 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 			const uint8_t *kept_next = keep_name(c, next, (size_t)nl);
 			if (kept_next == NULL)
 				return RCODE_NOERROR;
-			/* The CNAME's rdata is the new name in packed form. */
-			uint8_t rd[2 + DNAME_MAXLEN];
-			uint16_t l16 = (uint16_t)nl;
-			memcpy(rd, &l16, 2);
-			memcpy(rd + 2, next, (size_t)nl);
-			if (msg_put_rrset(&c->m, MSG_ANSWER, name, RR_CNAME, RR_CLASS_IN, dn->ttl, rd, 1) != 0) {
+			/* The synthesized CNAME's rdata is the kept name in packed
+			 * form: it must outlive this loop (compression points at it). */
+			if (msg_put_rrset(&c->m, MSG_ANSWER, name, RR_CNAME, RR_CLASS_IN, dn->ttl,
+					  kept_next - 2, 1) != 0) {
 				c->truncated = true;
 				msg_set_flag(&c->m, PKT_TC);
 				return RCODE_NOERROR;
 			}
+			/* The CNAME answers a CNAME query; anything else follows it. */
+			if (qtype == RR_CNAME)
+				return RCODE_NOERROR;
 			name = kept_next;
 			len = (size_t)nl;
 			continue;
@@ -269,7 +277,7 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 			if (dname_eq(target, qname))
 				return RCODE_NOERROR;
 			for (int i = 0; i < c->nnames; i++)
-				if (dname_eq(target, c->names[i]))
+				if (dname_eq(target, c->names[i] + 2))
 					return RCODE_NOERROR;
 			const uint8_t *kept = keep_name(c, target, dname_len(target));
 			if (kept == NULL)
@@ -355,7 +363,8 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 	}
 	if (q.qclass == RR_CLASS_CH)
 		return answer_chaos(&c, &q, o);
-	if (q.qclass != RR_CLASS_IN) {
+	/* QCLASS * (RFC 1035 §3.2.5) matches our only data class, IN. */
+	if (q.qclass != RR_CLASS_IN && q.qclass != RR_CLASS_ANY) {
 		msg_set_rcode(&c.m, RCODE_REFUSED);
 		return msg_finish(&c.m);
 	}

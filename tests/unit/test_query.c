@@ -39,6 +39,8 @@ static const char *zone_text =
 	"ns1.sub.example.com. 3600 IN A 198.51.100.60\n"
 	"below.sub.example.com. 3600 IN A 198.51.100.61\n"
 	"dn.example.com. 3600 IN DNAME example.net.\n"
+	"c1.example.com. 60 IN DNAME c2.example.com.\n"
+	"c2.example.com. 60 IN DNAME apps.example.com.\n"
 	"_sip._tcp.example.com. 3600 IN SRV 0 5 5060 sip.example.com.\n"
 	"sip.example.com. 3600 IN A 198.51.100.70\n";
 
@@ -256,6 +258,14 @@ static const gold_t golds[] = {
 	  "dn.example.com. 3600 IN DNAME example.net.|foo.dn.example.com. 3600 IN CNAME foo.example.net.", "", "" },
 	{ "dn.example.com.", RR_DNAME, 0, false, RCODE_NOERROR, true, false, "dn.example.com. 3600 IN DNAME example.net.", "", "" },
 	{ "dn.example.com.", RR_A, 0, false, RCODE_NOERROR, true, false, "", SOA_NEG, "" },
+	/* a DNAME chain: every synthesized CNAME points to the next name */
+	{ "x.c1.example.com.", RR_A, 0, false, RCODE_NOERROR, true, false,
+	  "c1.example.com. 60 IN DNAME c2.example.com.|x.c1.example.com. 60 IN CNAME x.c2.example.com.|"
+	  "c2.example.com. 60 IN DNAME apps.example.com.|x.c2.example.com. 60 IN CNAME x.apps.example.com.|"
+	  "x.apps.example.com. 60 IN A 198.51.100.90", "", "" },
+	/* QTYPE=CNAME: the synthesized CNAME is the answer, not followed */
+	{ "x.c1.example.com.", RR_CNAME, 0, false, RCODE_NOERROR, true, false,
+	  "c1.example.com. 60 IN DNAME c2.example.com.|x.c1.example.com. 60 IN CNAME x.c2.example.com.", "", "" },
 	/* not our zone */
 	{ "www.example.org.", RR_A, 0, false, RCODE_REFUSED, false, false, "", "", "" },
 	/* truncation: no partial RRsets over UDP; TCP gets everything */
