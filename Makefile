@@ -5,7 +5,7 @@
 #   make demo       run a node (later: the cluster) on the shipped zones
 # Every source file under src/<module>/ is part of CORE_OBJ except the mains in src/bin/.
 
-PKGS     := ldns libevent libevent_pthreads yaml-0.1 openssl
+PKGS     := ldns libevent libevent_pthreads yaml-0.1 openssl liburing
 CC       ?= cc
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -36,7 +36,7 @@ all: deps-ok $(BINS) $(TOOLS)
 
 # Install Debian packages when a required pkg-config module or tool is missing.
 deps-ok:
-	@pkg-config --exists $(PKGS) cmocka liburing && command -v kdig >/dev/null && command -v knotd >/dev/null \
+	@pkg-config --exists $(PKGS) cmocka && command -v kdig >/dev/null && command -v knotd >/dev/null \
 	  && command -v dnsperf >/dev/null && command -v nsd >/dev/null || ./scripts/deps.sh
 .PHONY: deps-ok
 deps:

@@ -45,7 +45,14 @@ typedef struct conf_server {
 	int64_t udp_max_payload;   /*!< EDNS UDP payload we accept and send */
 	int64_t tcp_idle_timeout;  /*!< ms */
 	int64_t tcp_max_clients;   /*!< per worker */
+	int64_t udp_engine;        /*!< conf_udp_engine_t */
 } conf_server_t;
+
+/** How UDP sockets are served (server.udp-engine). */
+typedef enum {
+	CONF_UDP_URING = 0,    /*!< io_uring, falling back to recvmmsg when unavailable */
+	CONF_UDP_RECVMMSG = 1, /*!< blocking recvmmsg + sendmmsg */
+} conf_udp_engine_t;
 
 /** log: section. */
 typedef struct conf_log {

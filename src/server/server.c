@@ -162,8 +162,7 @@ server_worker_free(worker_t *w)
 	tcp_deinit(w);
 	for (size_t i = 0; i < w->nsocks; i++) {
 		worker_sock_t *ws = &w->socks[i];
-		if (ws->udp_ev != NULL)
-			event_free(ws->udp_ev);
+		udp_deinit(ws);
 		if (ws->tcp_ev != NULL)
 			event_free(ws->tcp_ev);
 		if (ws->udp_fd >= 0)
@@ -180,7 +179,6 @@ server_worker_free(worker_t *w)
 	if (w->stop_fd >= 0)
 		close(w->stop_fd);
 	w->stop_fd = -1;
-	udp_deinit(w);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	w->base = NULL;
@@ -204,7 +202,7 @@ server_worker_init(server_t *s, worker_t *w, int id, const conf_t *conf, char *e
 	cfg = NULL;
 	if (w->base == NULL)
 		goto nomem;
-	if (udp_init(w) != 0 || tcp_init(w) != 0)
+	if (tcp_init(w) != 0)
 		goto nomem;
 	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->stop_fd < 0) {
@@ -231,10 +229,12 @@ server_worker_init(server_t *s, worker_t *w, int id, const conf_t *conf, char *e
 		ws->tcp_fd = server_socket(&ll->addr[i], SOCK_STREAM, false, err, errlen);
 		if (ws->tcp_fd < 0)
 			goto fail;
-		ws->udp_ev = event_new(w->base, ws->udp_fd, EV_READ | EV_PERSIST, udp_on_read, ws);
+		/* UDP has a thread of its own per socket (udp.c), reader id after all workers. */
+		ws->udp_reader = s->sh.nworkers + id * (int)ll->count + (int)i;
+		if (udp_init(ws) != 0)
+			goto nomem;
 		ws->tcp_ev = event_new(w->base, ws->tcp_fd, EV_READ | EV_PERSIST, tcp_on_accept, ws);
-		if (ws->udp_ev == NULL || ws->tcp_ev == NULL || event_add(ws->udp_ev, NULL) != 0 ||
-		    event_add(ws->tcp_ev, NULL) != 0)
+		if (ws->tcp_ev == NULL || event_add(ws->tcp_ev, NULL) != 0)
 			goto nomem;
 	}
 	return 0;
@@ -272,7 +272,11 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
 
 	s->nworkers = (int)conf->server.workers;
-	s->sh.qsbr = qsbr_new(s->nworkers);
+	s->sh.nworkers = s->nworkers;
+	s->sh.udp_uring = conf->server.udp_engine == CONF_UDP_URING;
+	atomic_init(&s->sh.stopping, false);
+	/* Readers: each worker's TCP loop, and one UDP thread per socket per worker. */
+	s->sh.qsbr = qsbr_new(s->nworkers * (1 + (int)conf->server.listen.count));
 	s->workers = calloc((size_t)s->nworkers, sizeof(*s->workers));
 	if (s->sh.qsbr == NULL || s->workers == NULL)
 		goto nomem;
@@ -333,6 +337,19 @@ server_start(server_t *s, char *err, size_t errlen)
 		char name[16];
 		snprintf(name, sizeof(name), "flame-wrk%u", (unsigned)i % 1000u);
 		(void)pthread_setname_np(w->thread, name);
+		for (size_t k = 0; k < w->nsocks; k++) {
+			worker_sock_t *ws = &w->socks[k];
+			ret = pthread_create(&ws->udp_thread, NULL, udp_thread_main, ws);
+			if (ret != 0) {
+				snprintf(err, errlen, "cannot start UDP thread of worker %d: %s", i, strerror(ret));
+				break;
+			}
+			ws->udp_running = true;
+			snprintf(name, sizeof(name), "flame-udp%u.%u", (unsigned)i % 100u, (unsigned)k % 10u);
+			(void)pthread_setname_np(ws->udp_thread, name);
+		}
+		if (ret != 0)
+			break;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret != 0) {
@@ -370,6 +387,7 @@ server_stop(server_t *s)
 {
 	if (s == NULL || !s->started)
 		return;
+	atomic_store(&s->sh.stopping, true);
 	for (int i = 0; i < s->nworkers; i++) {
 		worker_t *w = &s->workers[i];
 		if (!w->running)
@@ -379,23 +397,33 @@ server_stop(server_t *s)
 			log_error("worker %d: cannot signal stop: %s", i, strerror(errno));
 	}
 	uint64_t udp = 0, tcp = 0, conns = 0, evicted = 0, timeouts = 0, dropped = 0;
+	int uring = 0, udp_threads = 0;
 	for (int i = 0; i < s->nworkers; i++) {
 		worker_t *w = &s->workers[i];
+		for (size_t k = 0; k < w->nsocks; k++) {
+			worker_sock_t *ws = &w->socks[k];
+			if (!ws->udp_running)
+				continue;
+			pthread_join(ws->udp_thread, NULL);
+			ws->udp_running = false;
+			udp += ws->udp_stats.queries;
+			dropped += ws->udp_stats.dropped;
+			uring += ws->udp_stats.uring;
+			udp_threads++;
+		}
 		if (!w->running)
 			continue;
 		pthread_join(w->thread, NULL);
 		w->running = false;
-		udp += w->stats.udp_queries;
-		dropped += w->stats.udp_dropped;
 		tcp += w->stats.tcp_queries;
 		conns += w->stats.tcp_accepted;
 		evicted += w->stats.tcp_evicted;
 		timeouts += w->stats.tcp_timeouts;
 	}
 	s->started = false;
-	log_info("workers stopped: %llu UDP queries (%llu dropped), %llu TCP queries on %llu "
-		 "connections (%llu timed out, %llu evicted)",
-		 (unsigned long long)udp, (unsigned long long)dropped, (unsigned long long)tcp,
+	log_info("workers stopped: %llu UDP queries (%llu dropped; %d of %d UDP threads on io_uring), "
+		 "%llu TCP queries on %llu connections (%llu timed out, %llu evicted)",
+		 (unsigned long long)udp, (unsigned long long)dropped, uring, udp_threads, (unsigned long long)tcp,
 		 (unsigned long long)conns, (unsigned long long)timeouts, (unsigned long long)evicted);
 }
 

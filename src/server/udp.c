@@ -1,36 +1,78 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * \file
- * UDP query path of a worker: receive a batch with recvmmsg, answer every
- * message into its own preallocated slot, send the answers with one
- * sendmmsg. No allocation, no lock and two atomic stores (QSBR) per batch.
- * Not here: socket creation (server.c).
+ * UDP query path: one thread per (worker, UDP socket) that blocks in the
+ * kernel waiting for queries, answers a whole batch between qsbr_enter and
+ * qsbr_exit, and sends the answers back in one go.
+ *
+ * Two engines, same answering code:
+ *  - io_uring: a multishot recvmsg fills provided buffers as datagrams
+ *    arrive; the thread queues one sendmsg per answer and calls
+ *    io_uring_submit_and_wait once per batch, which sends the previous
+ *    answers and waits for the next queries: one system call per batch.
+ *    With DEFER_TASKRUN the kernel does the receive work inside that call
+ *    rather than interrupting us.
+ *  - recvmmsg/sendmmsg (no io_uring, or a wildcard socket that needs the
+ *    destination address of each query): a blocking recvmmsg with
+ *    MSG_WAITFORONE and one sendmmsg: two system calls per batch.
+ * Either way there is no epoll_wait per batch, which is what an event loop
+ * adds. No allocation, no lock on the query path.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
 
-/** Messages per recvmmsg/sendmmsg call. */
+/** Messages per recvmmsg/sendmmsg call; also answers queued per io_uring batch. */
 #define UDP_BATCH 64
-/** Batches per readiness event before going back to the loop, so one busy
- * socket cannot keep the worker from its TCP clients. */
-#define UDP_ROUNDS 8
 /** Largest query we read; anything longer arrives truncated and is dropped. */
 #define UDP_RX_MAX 4096
 /** Largest response (udp-max-payload is at most 4096). */
 #define UDP_TX_MAX 4096
+/** io_uring: provided receive buffers (power of two) and send slots. */
+#define URING_NBUF 256
+#define URING_NTX 256
+#define URING_ENTRIES 512
+#define URING_BGID 7
+/* io_uring user_data: receives and sends are told apart by the top bit. */
+#define URING_UD_RECV (1ull << 63)
 
 /** Room for either pktinfo control message. */
 typedef union {
 	struct cmsghdr align;
 	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 } udp_ctl_t;
+
+/** One queued io_uring send: everything sendmsg reads until it completes. */
+typedef struct {
+	struct msghdr hdr;
+	struct iovec iov;
+	struct sockaddr_storage peer;
+	uint8_t buf[UDP_TX_MAX];
+} uring_tx_t;
+
+typedef struct {
+	struct io_uring ring;
+	struct io_uring_buf_ring *br; /* page-aligned ring of buffer descriptors */
+	size_t br_size;
+	uint8_t *rxmem;               /* URING_NBUF receive buffers */
+	size_t rxsize;                /* size of each */
+	struct msghdr rxtmpl;         /* tells the kernel how much name space to reserve */
+	uring_tx_t *tx;
+	uint16_t txfree[URING_NTX];
+	int ntxfree;
+	bool armed;
+} uring_t;
 
 struct udp_batch {
 	struct mmsghdr rx[UDP_BATCH];
@@ -44,9 +86,9 @@ struct udp_batch {
 };
 
 int
-udp_init(worker_t *w)
+udp_init(worker_sock_t *ws)
 {
-	/* One block per worker, allocated once: the query path never allocates. */
+	/* One block per socket thread, allocated once: the query path never allocates. */
 	udp_batch_t *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return FL_ENOMEM;
@@ -59,15 +101,21 @@ udp_init(worker_t *w)
 		b->tx[i].msg_hdr.msg_iov = &b->tx_iov[i];
 		b->tx[i].msg_hdr.msg_iovlen = 1;
 	}
-	w->udp = b;
+	ws->udp = b;
 	return 0;
 }
 
 void
-udp_deinit(worker_t *w)
+udp_deinit(worker_sock_t *ws)
 {
-	free(w->udp);
-	w->udp = NULL;
+	free(ws->udp);
+	ws->udp = NULL;
+}
+
+static bool
+udp_stopping(const worker_sock_t *ws)
+{
+	return atomic_load_explicit(&((worker_shared_t *)ws->w->sh)->stopping, memory_order_relaxed);
 }
 
 /**
@@ -100,12 +148,14 @@ udp_reply_ctl(struct msghdr *h)
 	return 0;
 }
 
+/* ---- recvmmsg / sendmmsg engine ---- */
+
 static void
-udp_send(worker_t *w, int fd, udp_batch_t *b, int n)
+udp_send(worker_sock_t *ws, udp_batch_t *b, int n)
 {
 	int sent = 0;
 	while (sent < n) {
-		int r = sendmmsg(fd, b->tx + sent, (unsigned)(n - sent), MSG_DONTWAIT);
+		int r = sendmmsg(ws->udp_fd, b->tx + sent, (unsigned)(n - sent), MSG_DONTWAIT);
 		if (r > 0) {
 			sent += r;
 			continue;
@@ -114,26 +164,34 @@ udp_send(worker_t *w, int fd, udp_batch_t *b, int n)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			/* Socket buffer full: UDP answers are best effort, drop the rest. */
-			w->stats.udp_dropped += (uint64_t)(n - sent);
+			ws->udp_stats.dropped += (uint64_t)(n - sent);
 			return;
 		}
 		/* The first remaining message failed on its own (bad peer address,
 		 * unreachable): skip it and send the others. */
-		log_debug("worker %d: UDP send: %s", w->id, strerror(errno));
-		w->stats.udp_dropped++;
+		log_debug("worker %d: UDP send: %s", ws->w->id, strerror(errno));
+		ws->udp_stats.dropped++;
 		sent++;
 	}
 }
 
-void
-udp_on_read(int fd, short what, void *arg)
+static void
+udp_mmsg_loop(worker_sock_t *ws)
 {
-	worker_sock_t *ws = arg;
-	worker_t *w = ws->w;
-	const worker_shared_t *sh = w->sh;
-	udp_batch_t *b = w->udp;
+	const worker_shared_t *sh = ws->w->sh;
+	udp_batch_t *b = ws->udp;
+	/* Wake up now and then to notice a stop request. */
+	struct timeval tv = { 0, UDP_STOP_MS * 1000 };
+	if (setsockopt(ws->udp_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		log_warning("worker %d: SO_RCVTIMEO: %s", ws->w->id, strerror(errno));
+	/* Sockets are created non-blocking; this engine blocks in recvmmsg. */
+	int fl = fcntl(ws->udp_fd, F_GETFL);
+	if (fl < 0 || fcntl(ws->udp_fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		log_error("worker %d: cannot make the UDP socket blocking: %s", ws->w->id, strerror(errno));
+		return;
+	}
 
-	for (int round = 0; round < UDP_ROUNDS; round++) {
+	while (!udp_stopping(ws)) {
 		for (int i = 0; i < UDP_BATCH; i++) {
 			struct msghdr *h = &b->rx[i].msg_hdr;
 			/* The kernel overwrites these lengths: reset them every time. */
@@ -141,26 +199,27 @@ udp_on_read(int fd, short what, void *arg)
 			h->msg_control = ws->pktinfo ? b->ctl[i].buf : NULL;
 			h->msg_controllen = ws->pktinfo ? sizeof(b->ctl[i].buf) : 0;
 		}
-		int n = recvmmsg(fd, b->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+		/* Block for the first datagram, then take whatever else is queued. */
+		int n = recvmmsg(ws->udp_fd, b->rx, UDP_BATCH, MSG_WAITFORONE, NULL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_debug("worker %d: UDP receive: %s", w->id, strerror(errno));
-			return;
+				log_debug("worker %d: UDP receive: %s", ws->w->id, strerror(errno));
+			continue;
 		}
 
 		int ntx = 0;
-		qsbr_enter(sh->qsbr, w->id);
+		qsbr_enter(sh->qsbr, ws->udp_reader);
 		const zonedb_t *db = atomic_load_explicit(&sh->db, memory_order_acquire);
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &b->rx[i].msg_hdr;
 			if (h->msg_flags & MSG_TRUNC) {
-				w->stats.udp_dropped++;
+				ws->udp_stats.dropped++;
 				continue;
 			}
 			size_t len = query_answer(db, &sh->qopts, b->rxbuf[i], b->rx[i].msg_len,
 						  QUERY_UDP, b->txbuf[ntx], sh->udp_max);
 			if (len == 0) {
-				w->stats.udp_dropped++;
+				ws->udp_stats.dropped++;
 				continue;
 			}
 			struct msghdr *t = &b->tx[ntx].msg_hdr;
@@ -180,14 +239,219 @@ udp_on_read(int fd, short what, void *arg)
 			}
 			ntx++;
 		}
-		qsbr_exit(sh->qsbr, w->id);
-		w->stats.udp_queries += (uint64_t)n;
-
-		udp_send(w, fd, b, ntx);
-		/* A short batch means the queue was empty a moment ago: the next
-		 * recvmmsg would most likely be a wasted EAGAIN. Level-triggered
-		 * events bring us back if more arrived since. */
-		if (n < UDP_BATCH)
-			return;
+		qsbr_exit(sh->qsbr, ws->udp_reader);
+		ws->udp_stats.queries += (uint64_t)n;
+		udp_send(ws, b, ntx);
 	}
+}
+
+/* ---- io_uring engine ---- */
+
+static void
+uring_free(uring_t *u)
+{
+	if (u == NULL)
+		return;
+	if (u->ring.ring_fd > 0)
+		io_uring_queue_exit(&u->ring);
+	if (u->br != NULL)
+		munmap(u->br, u->br_size);
+	free(u->rxmem);
+	free(u->tx);
+	free(u);
+}
+
+static void
+uring_give_buf(uring_t *u, uint16_t bid)
+{
+	io_uring_buf_ring_add(u->br, u->rxmem + (size_t)bid * u->rxsize, (unsigned)u->rxsize, bid,
+			      io_uring_buf_ring_mask(URING_NBUF), 0);
+	io_uring_buf_ring_advance(u->br, 1);
+}
+
+static int
+uring_arm(uring_t *u, int fd)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (sqe == NULL)
+		return FL_ESPACE;
+	io_uring_prep_recvmsg_multishot(sqe, fd, &u->rxtmpl, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = URING_BGID;
+	io_uring_sqe_set_data64(sqe, URING_UD_RECV);
+	u->armed = true;
+	return 0;
+}
+
+/* Set up the ring, the provided buffers and the send slots; NULL when the
+ * kernel (or a sandbox) says no: the caller falls back to recvmmsg. */
+static uring_t *
+uring_new(worker_sock_t *ws)
+{
+	uring_t *u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	int r = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
+	if (r == -EINVAL) { /* older kernel: plain ring */
+		memset(&p, 0, sizeof(p));
+		r = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
+	}
+	if (r < 0) {
+		log_info("worker %d: io_uring unavailable (%s), using recvmmsg", ws->w->id, strerror(-r));
+		u->ring.ring_fd = -1;
+		goto fail;
+	}
+	u->rxtmpl.msg_namelen = sizeof(struct sockaddr_storage);
+	u->rxsize = sizeof(struct io_uring_recvmsg_out) + sizeof(struct sockaddr_storage) + UDP_RX_MAX;
+	u->rxmem = malloc((size_t)URING_NBUF * u->rxsize);
+	u->tx = malloc((size_t)URING_NTX * sizeof(uring_tx_t));
+	u->br_size = (size_t)URING_NBUF * sizeof(struct io_uring_buf);
+	u->br = mmap(NULL, u->br_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (u->br == MAP_FAILED)
+		u->br = NULL;
+	if (u->rxmem == NULL || u->tx == NULL || u->br == NULL)
+		goto fail;
+	struct io_uring_buf_reg reg;
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_addr = (unsigned long)(uintptr_t)u->br;
+	reg.ring_entries = URING_NBUF;
+	reg.bgid = URING_BGID;
+	r = io_uring_register_buf_ring(&u->ring, &reg, 0);
+	if (r < 0) {
+		log_info("worker %d: io_uring buffer ring unavailable (%s), using recvmmsg", ws->w->id,
+			 strerror(-r));
+		goto fail;
+	}
+	io_uring_buf_ring_init(u->br);
+	for (uint16_t i = 0; i < URING_NBUF; i++)
+		uring_give_buf(u, i);
+	for (int i = 0; i < URING_NTX; i++) {
+		uring_tx_t *t = &u->tx[i];
+		memset(&t->hdr, 0, sizeof(t->hdr));
+		t->iov.iov_base = t->buf;
+		t->hdr.msg_iov = &t->iov;
+		t->hdr.msg_iovlen = 1;
+		t->hdr.msg_name = &t->peer;
+		u->txfree[i] = (uint16_t)i;
+	}
+	u->ntxfree = URING_NTX;
+	if (uring_arm(u, ws->udp_fd) != 0)
+		goto fail;
+	return u;
+fail:
+	uring_free(u);
+	return NULL;
+}
+
+/* Answer one received datagram: queue a sendmsg for the answer. */
+static void
+uring_on_recv(worker_sock_t *ws, uring_t *u, const zonedb_t *db, struct io_uring_cqe *cqe)
+{
+	const worker_shared_t *sh = ws->w->sh;
+	uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	uint8_t *buf = u->rxmem + (size_t)bid * u->rxsize;
+	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, cqe->res, &u->rxtmpl);
+	ws->udp_stats.queries++;
+	if (o == NULL || (o->flags & MSG_TRUNC) || o->namelen > sizeof(struct sockaddr_storage) ||
+	    u->ntxfree == 0) {
+		ws->udp_stats.dropped++;
+		goto done;
+	}
+	const uint8_t *q = io_uring_recvmsg_payload(o, &u->rxtmpl);
+	unsigned qlen = io_uring_recvmsg_payload_length(o, cqe->res, &u->rxtmpl);
+	uring_tx_t *t = &u->tx[u->txfree[u->ntxfree - 1]];
+	size_t len = query_answer(db, &sh->qopts, q, qlen, QUERY_UDP, t->buf, sh->udp_max);
+	if (len == 0) {
+		ws->udp_stats.dropped++;
+		goto done;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	if (sqe == NULL) {
+		ws->udp_stats.dropped++;
+		goto done;
+	}
+	memcpy(&t->peer, io_uring_recvmsg_name(o), o->namelen);
+	t->hdr.msg_namelen = o->namelen;
+	t->iov.iov_len = len;
+	io_uring_prep_sendmsg(sqe, ws->udp_fd, &t->hdr, MSG_DONTWAIT);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(t - u->tx));
+	u->ntxfree--;
+done:
+	uring_give_buf(u, bid);
+}
+
+/* \return false when the ring failed for good (caller falls back). */
+static bool
+uring_loop(worker_sock_t *ws, uring_t *u)
+{
+	const worker_shared_t *sh = ws->w->sh;
+	struct __kernel_timespec ts = { 0, UDP_STOP_MS * 1000000LL };
+	while (!udp_stopping(ws)) {
+		if (!u->armed && uring_arm(u, ws->udp_fd) != 0)
+			return false;
+		/* Sends queued by the last batch go out, then we wait for queries. */
+		struct io_uring_cqe *cqe = NULL;
+		int r = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			log_error("worker %d: io_uring: %s", ws->w->id, strerror(-r));
+			return false;
+		}
+		unsigned head, seen = 0;
+		bool entered = false;
+		const zonedb_t *db = NULL;
+		io_uring_for_each_cqe(&u->ring, head, cqe) {
+			seen++;
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
+			if (ud != URING_UD_RECV) {
+				/* A send finished: its slot is free again. */
+				if (cqe->res < 0)
+					ws->udp_stats.dropped++;
+				if (ud < URING_NTX)
+					u->txfree[u->ntxfree++] = (uint16_t)ud;
+				continue;
+			}
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				u->armed = false; /* multishot ended (e.g. out of buffers): re-arm */
+			if (cqe->res < 0) {
+				if (cqe->res != -ENOBUFS)
+					log_debug("worker %d: UDP receive: %s", ws->w->id, strerror(-cqe->res));
+				continue;
+			}
+			if (!(cqe->flags & IORING_CQE_F_BUFFER))
+				continue;
+			if (!entered) {
+				qsbr_enter(sh->qsbr, ws->udp_reader);
+				db = atomic_load_explicit(&sh->db, memory_order_acquire);
+				entered = true;
+			}
+			uring_on_recv(ws, u, db, cqe);
+		}
+		if (entered)
+			qsbr_exit(sh->qsbr, ws->udp_reader);
+		io_uring_cq_advance(&u->ring, seen);
+	}
+	return true;
+}
+
+void *
+udp_thread_main(void *arg)
+{
+	worker_sock_t *ws = arg;
+	uring_t *u = NULL;
+	/* A wildcard socket must answer from each query's destination address
+	 * (pktinfo), which the recvmmsg engine handles. */
+	if (ws->w->sh->udp_uring && !ws->pktinfo)
+		u = uring_new(ws);
+	ws->udp_stats.uring = (u != NULL);
+	if (u != NULL && !uring_loop(ws, u)) {
+		log_warning("worker %d: io_uring failed, continuing with recvmmsg", ws->w->id);
+		ws->udp_stats.uring = false;
+	}
+	uring_free(u);
+	if (!udp_stopping(ws))
+		udp_mmsg_loop(ws);
+	return NULL;
 }

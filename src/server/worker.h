@@ -32,17 +32,25 @@ typedef struct worker_shared {
 	uint32_t udp_max;           /*!< UDP response buffer size (udp-max-payload) */
 	uint64_t tcp_idle_ms;
 	uint32_t tcp_max_clients;   /*!< per worker */
+	int nworkers;               /*!< QSBR ids: workers 0..n-1, UDP threads after them */
+	bool udp_uring;             /*!< try io_uring for UDP (falls back to recvmmsg) */
+	_Atomic bool stopping;      /*!< UDP threads poll it (they block in the kernel) */
 } worker_shared_t;
 
 /** Per-worker counters, read after the worker stopped. */
 typedef struct worker_stats {
-	uint64_t udp_queries;
-	uint64_t udp_dropped;       /*!< no answer, truncated input, send failure */
 	uint64_t tcp_queries;
 	uint64_t tcp_accepted;
 	uint64_t tcp_evicted;       /*!< closed because the worker was full */
 	uint64_t tcp_timeouts;
 } worker_stats_t;
+
+/** UDP counters of one socket's thread, read after it stopped. */
+typedef struct udp_stats {
+	uint64_t queries;
+	uint64_t dropped;           /*!< no answer, truncated input, send failure */
+	bool uring;                 /*!< the thread ran on io_uring */
+} udp_stats_t;
 
 /** One listen address as seen by one worker: its own UDP and TCP socket. */
 typedef struct worker_sock {
@@ -51,8 +59,15 @@ typedef struct worker_sock {
 	int tcp_fd;
 	bool pktinfo;              /*!< wildcard address: reply from the query's destination */
 	int family;
-	struct event *udp_ev;
 	struct event *tcp_ev;
+	/* UDP is served by a thread of its own per socket that blocks in the
+	 * kernel (io_uring or recvmmsg) instead of going through epoll: one
+	 * or two system calls per batch instead of three. */
+	pthread_t udp_thread;
+	bool udp_running;
+	int udp_reader;            /*!< QSBR reader id of that thread */
+	udp_batch_t *udp;
+	udp_stats_t udp_stats;
 } worker_sock_t;
 
 struct worker {
@@ -65,19 +80,24 @@ struct worker {
 	struct event *stop_ev;
 	worker_sock_t *socks;
 	size_t nsocks;
-	udp_batch_t *udp;
 	tcp_state_t *tcp;
 	worker_stats_t stats;
 };
 
 /* UDP (udp.c) */
 
-/** \brief Allocate the batch buffers. \return 0 or FL_ENOMEM. */
-int udp_init(worker_t *w);
-/** \brief Free the batch buffers. */
-void udp_deinit(worker_t *w);
-/** \brief Read callback of a UDP socket (arg: worker_sock_t). */
-void udp_on_read(int fd, short what, void *arg);
+/** \brief Allocate the batch buffers of one socket. \return 0 or FL_ENOMEM. */
+int udp_init(worker_sock_t *ws);
+/** \brief Free them (thread stopped). */
+void udp_deinit(worker_sock_t *ws);
+/**
+ * \brief Thread body serving one UDP socket until sh->stopping is set
+ * (noticed within UDP_STOP_MS). Uses io_uring (multishot receive, one
+ * system call per batch) when sh->udp_uring and the kernel allow it,
+ * blocking recvmmsg/sendmmsg otherwise. arg: worker_sock_t.
+ */
+void *udp_thread_main(void *arg);
+#define UDP_STOP_MS 200
 
 /* TCP (tcp.c) */
 
