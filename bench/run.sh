@@ -8,6 +8,7 @@
 # CPU 1. For each dataset (a generated 100,000-record zone; the example zones
 # in zonefiles/, or conformance/zones when that is empty):
 #   UDP and TCP, saturated (-c 4 -q 200) and fixed offered load (-Q 100000),
+#   repeated BENCH_ROUNDS times with the servers taking turns (median reported),
 #   qps from dnsperf and server CPU time per completed query (utime+stime of
 #   the server's process tree from /proc before/after, divided by completed).
 # Then memory and load time: each server loads a 1,000,000-record zone;
@@ -16,6 +17,7 @@
 #   exec to the first SOA answer.
 # Output: a markdown report on stdout and in bench/out/results.md.
 # Environment: BUILD (build), BENCH_SECS (10), BENCH_QPS (100000),
+#   BENCH_ROUNDS (3: servers take turns, medians reported),
 #   BENCH_SKIP_1M=1 to skip the memory part, BENCH_SKIP_PERF=1 to run only it,
 #   BENCH_SERVERS ("flame knotd nsd echo").
 # Ports 35300-35399 only; only the PIDs started here are ever killed.
@@ -23,7 +25,8 @@ set -u
 cd "$(dirname "$0")/.."
 
 BUILD="${BUILD:-build}"
-SECS="${BENCH_SECS:-10}"
+SECS="${BENCH_SECS:-8}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 FIXED_QPS="${BENCH_QPS:-100000}"
 SERVERS="${BENCH_SERVERS:-flame knotd nsd echo}"
 OUT=bench/out
@@ -222,28 +225,42 @@ ratio() { # a b -> a/b with 2 decimals, or "-"
 prepare_data || { echo "bench: cannot prepare the datasets"; exit 1; }
 log "servers: $SERVERS; $SECS s per run; fixed load $FIXED_QPS qps; examples from $EXAMPLES_SRC"
 
-declare -A QPS CPU PCT LAT
+declare -A QPS CPU PCT LAT CPUALL
 DATASETS="100k examples"
 [ "${BENCH_SKIP_PERF:-0}" = 1 ] && DATASETS=""
 port=$PORT_BASE
+# median VALUES...: the middle value ("-" entries ignored)
+median() {
+	printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print v[int((NR + 1) / 2)] }'
+}
+# Servers take turns round by round, so a slow spell of the machine (this is
+# a VM) hits every server alike; each figure is the median of the rounds.
+declare -A RQ RP RC RL
 for ds in $DATASETS; do
 	dir="$OUT/zones-$ds"
 	qfile="$OUT/q-$ds.txt"
-	for srv in $SERVERS; do
-		port=$((port + 1))
-		log "$srv on $ds (port $port)"
-		start_server "$srv" "$dir" "$port" || continue
-		for proto in udp tcp; do
-			[ "$srv" = echo ] && [ "$proto" = tcp ] && continue
-			for mode in saturated fixed; do
-				read -r q p c l <<<"$(run_perf "$srv" "$port" "$qfile" "$proto" "$mode")"
-				k="$ds/$proto/$mode/$srv"
-				QPS[$k]=$q; PCT[$k]=$p; CPU[$k]=$c; LAT[$k]=$l
-				log "  $proto $mode: $q qps, $p% completed, $c us CPU/query, $l us avg latency"
+	for round in $(seq 1 "$ROUNDS"); do
+		for srv in $SERVERS; do
+			port=$((port + 1))
+			log "$srv on $ds (port $port), round $round/$ROUNDS"
+			start_server "$srv" "$dir" "$port" || continue
+			for proto in udp tcp; do
+				[ "$srv" = echo ] && [ "$proto" = tcp ] && continue
+				for mode in saturated fixed; do
+					read -r q p c l <<<"$(run_perf "$srv" "$port" "$qfile" "$proto" "$mode")"
+					k="$ds/$proto/$mode/$srv"
+					RQ[$k]="${RQ[$k]:-} $q"; RP[$k]="${RP[$k]:-} $p"; RC[$k]="${RC[$k]:-} $c"; RL[$k]="${RL[$k]:-} $l"
+					log "  $proto $mode: $q qps, $p% completed, $c us CPU/query, $l us avg latency"
+				done
 			done
+			stop_server
 		done
-		stop_server
 	done
+done
+for k in "${!RQ[@]}"; do
+	# shellcheck disable=SC2086
+	QPS[$k]=$(median ${RQ[$k]}); PCT[$k]=$(median ${RP[$k]}); CPU[$k]=$(median ${RC[$k]}); LAT[$k]=$(median ${RL[$k]})
+	CPUALL[$k]="${RC[$k]# }"
 done
 
 declare -A MEM LOADMS RSS
@@ -277,12 +294,12 @@ fi
 	echo "# flame-dns benchmarks"
 	echo
 	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
-	echo "One worker per server pinned to CPU 0, dnsperf pinned to CPU 1, ${SECS} s per run."
+	echo "One worker per server pinned to CPU 0, dnsperf pinned to CPU 1, ${SECS} s per run, ${ROUNDS} rounds with the servers taking turns: medians (all CPU figures in the last column)."
 	echo "Saturated: \`dnsperf -c 4 -q 200\`; fixed: \`dnsperf -c 4 -Q $FIXED_QPS\`. CPU = server utime+stime per completed query."
 	echo "Datasets: 100k = generated 100,000-record zone (70% hits, 15% NXDOMAIN, 15% NODATA); examples = $EXAMPLES_SRC with the queries \`dnsdiff -l\` generates from them."
 	echo
-	echo "| dataset | proto | load | server | qps | completed % | avg latency µs | CPU µs/query | qps flame/knotd | qps flame/nsd | CPU flame/knotd | CPU flame/nsd |"
-	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| dataset | proto | load | server | qps | completed % | avg latency µs | CPU µs/query | qps flame/knotd | qps flame/nsd | CPU flame/knotd | CPU flame/nsd | CPU per round |"
+	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 	for ds in $DATASETS; do
 		for proto in udp tcp; do
 			for mode in saturated fixed; do
@@ -296,7 +313,7 @@ fi
 						r3=$(ratio "${CPU[$k]}" "${CPU[$ds/$proto/$mode/knotd]:--}")
 						r4=$(ratio "${CPU[$k]}" "${CPU[$ds/$proto/$mode/nsd]:--}")
 					fi
-					echo "| $ds | $proto | $mode | $srv | ${QPS[$k]} | ${PCT[$k]} | ${LAT[$k]} | ${CPU[$k]} | $r1 | $r2 | $r3 | $r4 |"
+					echo "| $ds | $proto | $mode | $srv | ${QPS[$k]} | ${PCT[$k]} | ${LAT[$k]} | ${CPU[$k]} | $r1 | $r2 | $r3 | $r4 | ${CPUALL[$k]} |"
 				done
 			done
 		done

@@ -51,7 +51,7 @@ typedef struct conf_server {
 /** How UDP sockets are served (server.udp-engine). */
 typedef enum {
 	CONF_UDP_URING = 0,    /*!< io_uring, falling back to recvmmsg when unavailable */
-	CONF_UDP_RECVMMSG = 1, /*!< blocking recvmmsg + sendmmsg */
+	CONF_UDP_RECVMMSG = 1, /*!< blocking recvmmsg + sendmmsg (default) */
 } conf_udp_engine_t;
 
 /** log: section. */

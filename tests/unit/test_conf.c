@@ -34,7 +34,7 @@ static const char good_yaml[] =
 	"  udp-max-payload: 1400\n"
 	"  tcp-idle-timeout: 5000\n"
 	"  tcp-max-clients: 50\n"
-	"  udp-engine: recvmmsg\n"
+	"  udp-engine: io-uring\n"
 	"log:\n"
 	"  level: debug\n"
 	"  syslog: yes\n"
@@ -61,7 +61,7 @@ test_good(void **state)
 	assert_int_equal(c.server.udp_max_payload, 1400);
 	assert_int_equal(c.server.tcp_idle_timeout, 5000);
 	assert_int_equal(c.server.tcp_max_clients, 50);
-	assert_int_equal(c.server.udp_engine, CONF_UDP_RECVMMSG);
+	assert_int_equal(c.server.udp_engine, CONF_UDP_URING);
 	assert_int_equal(c.log.level, LOG_LVL_DEBUG);
 	assert_true(c.log.syslog);
 	assert_string_equal(c.zones.directory, "/var/lib/flame/zones");
@@ -108,7 +108,7 @@ test_defaults(void **state)
 	assert_int_equal(c.server.udp_max_payload, 1232);
 	assert_int_equal(c.server.tcp_idle_timeout, 10000);
 	assert_int_equal(c.server.tcp_max_clients, 1000);
-	assert_int_equal(c.server.udp_engine, CONF_UDP_URING);
+	assert_int_equal(c.server.udp_engine, CONF_UDP_RECVMMSG);
 	assert_int_equal(c.log.level, LOG_LVL_NOTICE);
 	assert_false(c.log.syslog);
 	assert_null(c.zones.directory);
