@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/** \file Changesets and their serialized form (see changeset.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dname.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
+#include "util/err.h"
+#include "zone/changeset.h"
+
+void
+changeset_init(changeset_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	arena_init(&c->arena, 16384);
+}
+
+void
+changeset_clear(changeset_t *c)
+{
+	free(c->del.rr);
+	free(c->add.rr);
+	arena_free(&c->arena);
+	memset(c, 0, sizeof(*c));
+}
+
+static uint32_t
+soa_serial(const changeset_rr_t *soa)
+{
+	if (soa->type != RR_SOA)
+		return 0;
+	size_t off = dname_len(soa->rdata);
+	off += dname_len(soa->rdata + off);
+	return wire_u32(soa->rdata + off);
+}
+
+uint32_t
+changeset_serial_from(const changeset_t *c)
+{
+	return soa_serial(&c->soa_from);
+}
+
+uint32_t
+changeset_serial_to(const changeset_t *c)
+{
+	return soa_serial(&c->soa_to);
+}
+
+bool
+changeset_empty(const changeset_t *c)
+{
+	return c->del.count == 0 && c->add.count == 0;
+}
+
+static int
+rr_copy(changeset_t *c, changeset_rr_t *out, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t ol = dname_len(owner);
+	uint8_t *o = arena_memdup(&c->arena, owner, ol);
+	uint8_t *r = arena_memdup(&c->arena, rdata, rdlen);
+	if (o == NULL || r == NULL)
+		return FL_ENOMEM;
+	*out = (changeset_rr_t){ o, r, ttl, type, rdlen };
+	return 0;
+}
+
+static int
+list_push(changeset_t *c, changeset_list_t *l, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	  const uint8_t *rdata, uint16_t rdlen)
+{
+	if (type == RR_SOA)
+		return FL_EINVAL;
+	if (l->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		changeset_rr_t *n = realloc(l->rr, ncap * sizeof(*n));
+		if (n == NULL)
+			return FL_ENOMEM;
+		l->rr = n;
+		l->cap = ncap;
+	}
+	int r = rr_copy(c, &l->rr[l->count], owner, type, ttl, rdata, rdlen);
+	if (r == 0)
+		l->count++;
+	return r;
+}
+
+int
+changeset_del(changeset_t *c, const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+	      uint16_t rdlen)
+{
+	return list_push(c, &c->del, owner, type, ttl, rdata, rdlen);
+}
+
+int
+changeset_add(changeset_t *c, const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+	      uint16_t rdlen)
+{
+	return list_push(c, &c->add, owner, type, ttl, rdata, rdlen);
+}
+
+int
+changeset_set_soa(changeset_t *c, bool to, const uint8_t *owner, uint32_t ttl, const uint8_t *rdata,
+		  uint16_t rdlen)
+{
+	if (rrtype_rdata_check(RR_SOA, rdata, rdlen) != 0)
+		return FL_EINVAL;
+	return rr_copy(c, to ? &c->soa_to : &c->soa_from, owner, RR_SOA, ttl, rdata, rdlen);
+}
+
+static size_t
+rr_size(const changeset_rr_t *r)
+{
+	return dname_len(r->owner) + 10u + r->rdlen;
+}
+
+size_t
+changeset_wire_size(const changeset_t *c)
+{
+	size_t n = rr_size(&c->soa_from) + rr_size(&c->soa_to) + 8;
+	for (size_t i = 0; i < c->del.count; i++)
+		n += rr_size(&c->del.rr[i]);
+	for (size_t i = 0; i < c->add.count; i++)
+		n += rr_size(&c->add.rr[i]);
+	return n;
+}
+
+static void
+put_rr(wire_t *w, const changeset_rr_t *r)
+{
+	wire_put_bytes(w, r->owner, dname_len(r->owner));
+	wire_put_u16(w, r->type);
+	wire_put_u16(w, RR_CLASS_IN);
+	wire_put_u32(w, r->ttl);
+	wire_put_u16(w, r->rdlen);
+	wire_put_bytes(w, r->rdata, r->rdlen);
+}
+
+long
+changeset_to_wire(const changeset_t *c, uint8_t *buf, size_t len)
+{
+	if (c->soa_from.type != RR_SOA || c->soa_to.type != RR_SOA)
+		return FL_EINVAL;
+	wire_t w;
+	wire_init(&w, buf, len);
+	put_rr(&w, &c->soa_from);
+	wire_put_u32(&w, (uint32_t)c->del.count);
+	for (size_t i = 0; i < c->del.count; i++)
+		put_rr(&w, &c->del.rr[i]);
+	put_rr(&w, &c->soa_to);
+	wire_put_u32(&w, (uint32_t)c->add.count);
+	for (size_t i = 0; i < c->add.count; i++)
+		put_rr(&w, &c->add.rr[i]);
+	return w.err ? w.err : (long)wire_off(&w);
+}
+
+/* Read one uncompressed RR; the pointers point into buf. */
+static int
+get_rr(wire_t *w, changeset_rr_t *r, uint16_t *rclass)
+{
+	int nl = dname_check(w->pos, wire_left(w));
+	if (nl < 0)
+		return FL_EMALF;
+	r->owner = w->pos;
+	wire_skip(w, (size_t)nl);
+	r->type = wire_get_u16(w);
+	*rclass = wire_get_u16(w);
+	r->ttl = wire_get_u32(w);
+	r->rdlen = wire_get_u16(w);
+	r->rdata = w->pos;
+	wire_skip(w, r->rdlen);
+	if (w->err != 0 || rrtype_rdata_check(r->type, r->rdata, r->rdlen) != 0 || rrtype_is_meta(r->type))
+		return FL_EMALF;
+	return 0;
+}
+
+static int
+get_list(wire_t *w, changeset_t *c, bool add)
+{
+	uint32_t n = wire_get_u32(w);
+	if (w->err != 0 || n > wire_left(w) / 11u) /* an RR takes at least 11 bytes */
+		return FL_EMALF;
+	for (uint32_t i = 0; i < n; i++) {
+		changeset_rr_t r;
+		uint16_t cls;
+		if (get_rr(w, &r, &cls) != 0 || cls != RR_CLASS_IN)
+			return FL_EMALF;
+		int ret = add ? changeset_add(c, r.owner, r.type, r.ttl, r.rdata, r.rdlen)
+			      : changeset_del(c, r.owner, r.type, r.ttl, r.rdata, r.rdlen);
+		if (ret != 0)
+			return ret == FL_EINVAL ? FL_EMALF : ret;
+	}
+	return 0;
+}
+
+int
+changeset_from_wire(changeset_t *c, const uint8_t *buf, size_t len)
+{
+	wire_t w;
+	wire_init_ro(&w, buf, len);
+	changeset_rr_t soa;
+	uint16_t cls;
+	int ret = get_rr(&w, &soa, &cls);
+	if (ret == 0 && (soa.type != RR_SOA || cls != RR_CLASS_IN))
+		ret = FL_EMALF;
+	if (ret == 0)
+		ret = changeset_set_soa(c, false, soa.owner, soa.ttl, soa.rdata, soa.rdlen);
+	if (ret == 0)
+		ret = get_list(&w, c, false);
+	if (ret == 0)
+		ret = get_rr(&w, &soa, &cls);
+	if (ret == 0 && (soa.type != RR_SOA || cls != RR_CLASS_IN))
+		ret = FL_EMALF;
+	if (ret == 0)
+		ret = changeset_set_soa(c, true, soa.owner, soa.ttl, soa.rdata, soa.rdlen);
+	if (ret == 0)
+		ret = get_list(&w, c, true);
+	if (ret == 0 && wire_left(&w) != 0)
+		ret = FL_EMALF;
+	if (ret != 0) {
+		changeset_clear(c);
+		changeset_init(c);
+	}
+	return ret;
+}
