@@ -222,9 +222,9 @@ msg_put_rrset(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16
 	return 0;
 }
 
-int
-msg_put_rr_raw(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16_t rclass,
-	       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+static int
+put_single(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+	   const uint8_t *rdata, uint16_t rdlen, bool compress_rdata)
 {
 	if (section < m->section)
 		return FL_EINVAL;
@@ -232,7 +232,8 @@ msg_put_rr_raw(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint1
 	wire_t w;
 	wire_init(&w, m->buf, m->limit);
 	wire_seek(&w, m->len);
-	if (put_rr(m, &w, owner, type, rclass, ttl, rdata, rdlen, false) != 0 || m->count[section] == 0xFFFF) {
+	if (put_rr(m, &w, owner, type, rclass, ttl, rdata, rdlen, compress_rdata) != 0 ||
+	    m->count[section] == 0xFFFF) {
 		msg_rollback(m, mark);
 		return FL_ESPACE;
 	}
@@ -240,6 +241,20 @@ msg_put_rr_raw(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint1
 	m->len = wire_off(&w);
 	m->section = section;
 	return 0;
+}
+
+int
+msg_put_rr(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16_t rclass, uint32_t ttl,
+	   const uint8_t *rdata, uint16_t rdlen)
+{
+	return put_single(m, section, owner, type, rclass, ttl, rdata, rdlen, true);
+}
+
+int
+msg_put_rr_raw(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16_t rclass,
+	       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	return put_single(m, section, owner, type, rclass, ttl, rdata, rdlen, false);
 }
 
 size_t

@@ -82,6 +82,14 @@ int msg_put_rrset(msg_t *m, int section, const uint8_t *owner, uint16_t type, ui
 		  uint32_t ttl, const uint8_t *rdata, uint16_t count);
 
 /**
+ * \brief Append one RR with raw wire rdata, compressing names inside it as
+ * msg_put_rrset does. rdata (like owner) must stay valid until msg_finish.
+ * \return 0 or FL_ESPACE (nothing written).
+ */
+int msg_put_rr(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint16_t rclass,
+	       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+
+/**
  * \brief Append one RR with raw wire rdata (no compression inside rdata).
  * \return 0 or FL_ESPACE (nothing written).
  */
