@@ -70,7 +70,10 @@ static int
 list_push(changeset_t *c, changeset_list_t *l, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	  const uint8_t *rdata, uint16_t rdlen)
 {
-	if (type == RR_SOA)
+	/* Checked here so that everything downstream (journal, IXFR writer)
+	 * can trust the rdata layout. */
+	if (type == RR_SOA || rrtype_is_meta(type) || rrtype_rdata_check(type, rdata, rdlen) != 0 ||
+	    dname_check(owner, DNAME_MAXLEN) < 0)
 		return FL_EINVAL;
 	if (l->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
@@ -104,7 +107,7 @@ int
 changeset_set_soa(changeset_t *c, bool to, const uint8_t *owner, uint32_t ttl, const uint8_t *rdata,
 		  uint16_t rdlen)
 {
-	if (rrtype_rdata_check(RR_SOA, rdata, rdlen) != 0)
+	if (rrtype_rdata_check(RR_SOA, rdata, rdlen) != 0 || dname_check(owner, DNAME_MAXLEN) < 0)
 		return FL_EINVAL;
 	return rr_copy(c, to ? &c->soa_to : &c->soa_from, owner, RR_SOA, ttl, rdata, rdlen);
 }

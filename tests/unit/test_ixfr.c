@@ -48,7 +48,7 @@ make_cs(changeset_t *c, uint32_t from, uint32_t to, int ndel, int nadd)
 		char s[64];
 		snprintf(s, sizeof(s), "new%u-%d.example.com.", to, i);
 		tu_name(s, owner);
-		assert_int_equal(changeset_add(c, owner, RR_MX, 60, (const uint8_t *)"\0\12\4mail\7example\3com", 19), 0);
+		assert_int_equal(changeset_add(c, owner, RR_MX, 60, (const uint8_t *)"\0\12\4mail\7example\3com", 20), 0);
 	}
 }
 
