@@ -19,6 +19,7 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "zone/history.h"
 #include "zone/zone.h"
 
 #define NO_PARENT UINT32_MAX
@@ -91,6 +92,7 @@ zone_free(zone_t *z)
 {
 	if (z == NULL)
 		return;
+	zone_history_unref(z->history);
 	arena_free(&z->arena);
 	free(z->hash);
 	free(z);

@@ -63,6 +63,7 @@ struct zone {
 	char *source;        /*!< file it came from (arena) or NULL */
 	time_t loaded;
 	uint32_t refs;       /*!< snapshots holding this version (zone_ref/zone_unref, atomic) */
+	struct zone_history *history; /*!< changesets leading here (IXFR), owned reference or NULL */
 	arena_t arena;
 };
 
