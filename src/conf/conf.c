@@ -42,6 +42,8 @@ typedef enum {
 	CONF_T_STR,    /*!< char * (malloc), length in [min, max] */
 	CONF_T_ENUM,   /*!< int64_t index into names[] */
 	CONF_T_LISTEN, /*!< conf_listen_list_t: one address or a list */
+	CONF_T_STRLIST, /*!< conf_strlist_t: one string or a list */
+	CONF_T_ACL,    /*!< conf_acl_t: one rule or a list ("ADDR[/LEN] [key NAME]") */
 } conf_type_t;
 
 /** One option. */
@@ -63,6 +65,7 @@ typedef struct conf_section {
 } conf_section_t;
 
 static int64_t conf_ncpu(void);
+static void conf_item_clear(const struct conf_item *it, void *field);
 
 /* Same order and spelling as log_level_t (util/log.h). */
 static const char *const conf_log_levels[] = { "error", "warning", "notice", "info", "debug",
@@ -100,6 +103,19 @@ static const conf_item_t conf_log_items[] = {
 static const conf_item_t conf_zones_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
 	  NULL },
+	{ "watch", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zones_t, watch), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_item_t conf_keys_items[] = {
+	/* BIND-syntax key files, as tsig-keygen writes them. */
+	{ "files", CONF_T_STRLIST, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_keys_t, files), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_item_t conf_transfer_items[] = {
+	/* Who may AXFR/IXFR: nobody unless listed. */
+	{ "allow", CONF_T_ACL, 0, 0, NULL, NULL, offsetof(conf_transfer_t, allow), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -107,6 +123,8 @@ static const conf_section_t conf_sections[] = {
 	{ "server", offsetof(conf_t, server), conf_server_items },
 	{ "log", offsetof(conf_t, log), conf_log_items },
 	{ "zones", offsetof(conf_t, zones), conf_zones_items },
+	{ "keys", offsetof(conf_t, keys), conf_keys_items },
+	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items },
 	{ NULL, 0, NULL },
 };
 
@@ -318,6 +336,47 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 		l->addr = grown;
 		return 0;
 	}
+	case CONF_T_STRLIST: {
+		conf_strlist_t *l = field;
+		size_t len = strlen(text);
+		if ((int64_t)len < it->min || (int64_t)len > it->max) {
+			snprintf(why, whylen, "length %zu is out of range %lld..%lld", len,
+				 (long long)it->min, (long long)it->max);
+			return FL_ESYNTAX;
+		}
+		if (!append)
+			conf_item_clear(it, field);
+		char **grown = realloc(l->v, (l->count + 1) * sizeof(*grown));
+		char *dup = strdup(text);
+		if (grown == NULL || dup == NULL) {
+			if (grown != NULL)
+				l->v = grown;
+			free(dup);
+			snprintf(why, whylen, "out of memory");
+			return FL_ENOMEM;
+		}
+		grown[l->count++] = dup;
+		l->v = grown;
+		return 0;
+	}
+	case CONF_T_ACL: {
+		conf_acl_t *l = field;
+		acl_rule_t r;
+		if (acl_rule_parse(text, &r) != 0) {
+			snprintf(why, whylen, "bad rule '%s' (expected ADDR[/LEN] [key NAME])", text);
+			return FL_ESYNTAX;
+		}
+		if (!append)
+			l->count = 0;
+		acl_rule_t *grown = realloc(l->rules, (l->count + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return FL_ENOMEM;
+		}
+		grown[l->count++] = r;
+		l->rules = grown;
+		return 0;
+	}
 	}
 	assert(!"unknown conf type");
 	return FL_EINVAL;
@@ -335,6 +394,22 @@ conf_item_clear(const conf_item_t *it, void *field)
 		conf_listen_list_t *l = field;
 		free(l->addr);
 		l->addr = NULL;
+		l->count = 0;
+		break;
+	}
+	case CONF_T_STRLIST: {
+		conf_strlist_t *l = field;
+		for (size_t i = 0; i < l->count; i++)
+			free(l->v[i]);
+		free(l->v);
+		l->v = NULL;
+		l->count = 0;
+		break;
+	}
+	case CONF_T_ACL: {
+		conf_acl_t *l = field;
+		free(l->rules);
+		l->rules = NULL;
 		l->count = 0;
 		break;
 	}
@@ -397,7 +472,7 @@ conf_walk_item(conf_ctx_t *ctx, yaml_document_t *doc, const conf_section_t *sec,
 	int ret;
 
 	if (val->type == YAML_SEQUENCE_NODE) {
-		if (it->type != CONF_T_LISTEN) {
+		if (it->type != CONF_T_LISTEN && it->type != CONF_T_STRLIST && it->type != CONF_T_ACL) {
 			conf_err_at(ctx, val->start_mark, "%s.%s: expected a single value, got a list",
 				    sec->name, it->key);
 			return FL_ESYNTAX;
@@ -408,8 +483,8 @@ conf_walk_item(conf_ctx_t *ctx, yaml_document_t *doc, const conf_section_t *sec,
 		     i < val->data.sequence.items.top; i++) {
 			yaml_node_t *el = yaml_document_get_node(doc, *i);
 			if (el->type != YAML_SCALAR_NODE || conf_is_null(el)) {
-				conf_err_at(ctx, el->start_mark, "%s.%s: expected an address",
-					    sec->name, it->key);
+				conf_err_at(ctx, el->start_mark, "%s.%s: expected %s", sec->name, it->key,
+					    it->type == CONF_T_LISTEN ? "an address" : "a single value in the list");
 				return FL_ESYNTAX;
 			}
 			ret = conf_item_set(it, field, (const char *)el->data.scalar.value, true, why,

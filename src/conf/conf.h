@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "xfr/acl.h"
+
 /** Default DNS port when a listen address has no "@PORT". */
 #define CONF_DEFAULT_PORT 53
 
@@ -63,13 +65,38 @@ typedef struct conf_log {
 /** zones: section. */
 typedef struct conf_zones {
 	char *directory;           /*!< flat directory of <name>.zone files, NULL = unset */
+	bool watch;                /*!< reload changed zone files at once (inotify) */
 } conf_zones_t;
+
+/** A list of strings. */
+typedef struct conf_strlist {
+	char **v;                  /*!< count strings (malloc) */
+	size_t count;
+} conf_strlist_t;
+
+/** An access list (rules in order). */
+typedef struct conf_acl {
+	acl_rule_t *rules;         /*!< malloc */
+	size_t count;
+} conf_acl_t;
+
+/** keys: section. */
+typedef struct conf_keys {
+	conf_strlist_t files;      /*!< BIND-syntax TSIG key files */
+} conf_keys_t;
+
+/** transfer: section. */
+typedef struct conf_transfer {
+	conf_acl_t allow;          /*!< who may AXFR/IXFR; empty = nobody */
+} conf_transfer_t;
 
 /** The whole configuration. Strings and arrays are owned (conf_free). */
 typedef struct conf {
 	conf_server_t server;
 	conf_log_t log;
 	conf_zones_t zones;
+	conf_keys_t keys;
+	conf_transfer_t transfer;
 } conf_t;
 
 /**

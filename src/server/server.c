@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "server/server.h"
+#include "tsig/keyfile.h"
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -31,6 +32,8 @@
 
 struct server {
 	worker_shared_t sh;
+	tsig_keyring_t *keyring;   /* TSIG keys (transfers), read-only once workers run */
+	acl_rule_t *transfer_rules;
 	worker_t *workers;
 	int nworkers;
 	bool started;
@@ -271,6 +274,21 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 	s->sh.tcp_idle_ms = (uint64_t)conf->server.tcp_idle_timeout;
 	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
 
+	/* Keys are read here, while still root: key files are usually 0600. */
+	s->keyring = tsig_keyring_new();
+	if (s->keyring == NULL)
+		goto nomem;
+	for (size_t i = 0; i < conf->keys.files.count; i++)
+		if (tsig_keyring_load_file(s->keyring, conf->keys.files.v[i], err, errlen) != 0)
+			goto fail;
+	s->sh.xfr.keyring = s->keyring;
+	if (conf->transfer.allow.count > 0) {
+		s->transfer_rules = malloc(conf->transfer.allow.count * sizeof(acl_rule_t));
+		if (s->transfer_rules == NULL)
+			goto nomem;
+		memcpy(s->transfer_rules, conf->transfer.allow.rules, conf->transfer.allow.count * sizeof(acl_rule_t));
+		s->sh.xfr.transfer = (acl_t){ s->transfer_rules, conf->transfer.allow.count };
+	}
 	s->nworkers = (int)conf->server.workers;
 	s->sh.nworkers = s->nworkers;
 	s->sh.udp_uring = conf->server.udp_engine == CONF_UDP_URING;
@@ -438,6 +456,8 @@ server_free(server_t *s)
 	free(s->workers);
 	qsbr_free(s->sh.qsbr);
 	zonedb_release(atomic_load(&s->sh.db));
+	tsig_keyring_free(s->keyring);
+	free(s->transfer_rules);
 	free(s->identity);
 	free(s->version);
 	free(s);

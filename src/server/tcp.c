@@ -31,9 +31,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns/dname.h"
+#include "dns/pkt.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "xfr/xfrout.h"
 
 /** Inline read buffer per connection: many pipelined ordinary queries. */
 #define TCP_RBUF_INLINE 4096
@@ -64,6 +69,8 @@ struct tcp_conn {
 	uint32_t rcap, rlen;
 	uint8_t *wbuf;             /*!< unsent output (heap, only for slow readers) */
 	uint32_t wcap, woff, wlen;
+	xfrout_t *xfr;             /*!< zone transfer being sent; queries wait behind it */
+	struct sockaddr_storage peer;
 	uint8_t rinline[TCP_RBUF_INLINE];
 };
 
@@ -139,6 +146,12 @@ tcp_close(tcp_conn_t *c)
 	c->evflags = 0;
 	close(c->fd);
 	c->fd = -1;
+	if (c->xfr != NULL) {
+		char line[1400];
+		xfrout_end(c->xfr, line, sizeof(line));
+		log_notice("%s (connection closed)", line);
+		c->xfr = NULL;
+	}
 	tcp_lru_unlink(t, c);
 	if (c->rbuf != c->rinline)
 		free(c->rbuf);
@@ -244,6 +257,49 @@ tcp_flush(tcp_conn_t *c)
 
 /* ---- input ---- */
 
+/* Is this frame a zone transfer request (QUERY, one question, AXFR/IXFR)? */
+static bool
+tcp_is_xfr(const uint8_t *m, size_t len)
+{
+	if (len < PKT_HDRLEN + 5 || (m[2] & 0x80) || PKT_OPCODE(wire_u16(m + 2)) != OPCODE_QUERY ||
+	    wire_u16(m + 4) != 1)
+		return false;
+	size_t p = PKT_HDRLEN;
+	while (p < len && m[p] != 0 && (m[p] & 0xC0) == 0)
+		p += 1u + m[p];
+	if (p >= len || m[p] != 0 || len - p < 5)
+		return false;
+	uint16_t qtype = wire_u16(m + p + 1);
+	return qtype == RR_AXFR || qtype == RR_IXFR;
+}
+
+/* Send transfer messages until the socket pushes back or the transfer ends. */
+static int
+tcp_xfr_pump(tcp_conn_t *c)
+{
+	uint8_t *out = c->w->tcp->scratch;
+	while (c->xfr != NULL && tcp_pending(c) <= TCP_WBUF_HIGH) {
+		long n = xfrout_next(c->xfr, out + 2, TCP_FRAME_MAX - 2, (uint64_t)time(NULL));
+		if (n <= 0) {
+			char line[1400];
+			xfrout_end(c->xfr, line, sizeof(line));
+			c->xfr = NULL;
+			if (n < 0) {
+				log_error("%s (failed: %s)", line, fl_strerror((int)n));
+				return -1;
+			}
+			log_notice("%s", line);
+			break;
+		}
+		out[0] = (uint8_t)(n >> 8);
+		out[1] = (uint8_t)n;
+		if (tcp_emit(c, out, (size_t)n + 2) != 0)
+			return -1;
+		tcp_touch(c->w->tcp, c);
+	}
+	return 0;
+}
+
 /** Answer every complete query in the read buffer, in order. */
 static int
 tcp_process(tcp_conn_t *c)
@@ -255,7 +311,9 @@ tcp_process(tcp_conn_t *c)
 	uint64_t nq = 0;
 	int ret = 0;
 
-	if (tcp_pending(c) > TCP_WBUF_HIGH || c->rlen < 2)
+	if (c->xfr != NULL && tcp_xfr_pump(c) != 0)
+		return -1;
+	if (c->xfr != NULL || tcp_pending(c) > TCP_WBUF_HIGH || c->rlen < 2)
 		return 0;
 	qsbr_enter(sh->qsbr, w->id);
 	const zonedb_t *db = atomic_load_explicit(&sh->db, memory_order_acquire);
@@ -272,6 +330,31 @@ tcp_process(tcp_conn_t *c)
 			outlen = 0;
 			if (ret != 0 || tcp_pending(c) > TCP_WBUF_HIGH)
 				break;
+		}
+		if (tcp_is_xfr(c->rbuf + pos + 2, flen)) {
+			/* Earlier answers go first, then the transfer owns the
+			 * connection until its last message (RFC 7766 §6.2.1.1
+			 * lets us answer in order). */
+			ret = tcp_emit(c, out, outlen);
+			outlen = 0;
+			if (ret != 0)
+				break;
+			char line[1400];
+			size_t alen = 0;
+			xfrout_begin_t b = xfrout_begin(&sh->xfr, db, c->rbuf + pos + 2, flen,
+							(const struct sockaddr *)&c->peer, (uint64_t)time(NULL),
+							&c->xfr, out + 2, 65535, &alen, line, sizeof(line));
+			log_notice("%s", line);
+			pos += 2 + flen;
+			nq++;
+			if (b == XFROUT_REPLY && alen > 0) {
+				out[0] = (uint8_t)(alen >> 8);
+				out[1] = (uint8_t)alen;
+				outlen = 2 + alen;
+			}
+			if (b == XFROUT_STREAM)
+				break; /* streamed by tcp_xfr_pump, outside the read section */
+			continue;
 		}
 		size_t alen = query_answer(db, &sh->qopts, c->rbuf + pos + 2, flen, QUERY_TCP,
 					   out + outlen + 2, 65535);
@@ -297,6 +380,8 @@ tcp_process(tcp_conn_t *c)
 		w->stats.tcp_queries += nq;
 		tcp_touch(w->tcp, c);
 	}
+	if (c->xfr != NULL && tcp_xfr_pump(c) != 0)
+		return -1;
 	/* A frame larger than the inline buffer: give this connection room for
 	 * the largest one, once. */
 	if (c->rlen >= 2 && c->rbuf == c->rinline) {
@@ -404,6 +489,7 @@ tcp_conn_get(worker_t *w)
 	c->rlen = 0;
 	c->wbuf = NULL;
 	c->wcap = c->woff = c->wlen = 0;
+	c->xfr = NULL;
 	return c;
 }
 
@@ -415,7 +501,9 @@ tcp_on_accept(int fd, short what, void *arg)
 	tcp_state_t *t = w->tcp;
 
 	for (int i = 0; i < TCP_ACCEPT_BATCH; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int cfd = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -444,6 +532,7 @@ tcp_on_accept(int fd, short what, void *arg)
 			continue;
 		}
 		c->fd = cfd;
+		c->peer = peer;
 		c->last_ms = tcp_now_ms();
 		tcp_lru_append(t, c);
 		t->nconns++;

@@ -16,6 +16,7 @@
 
 #include "query/query.h"
 #include "util/qsbr.h"
+#include "xfr/xfrout.h"
 #include "zone/zonedb.h"
 
 struct event;
@@ -33,6 +34,7 @@ typedef struct worker_shared {
 	uint64_t tcp_idle_ms;
 	uint32_t tcp_max_clients;   /*!< per worker */
 	int nworkers;               /*!< QSBR ids: workers 0..n-1, UDP threads after them */
+	xfrout_policy_t xfr;        /*!< who may transfer what (TCP) */
 	bool udp_uring;             /*!< try io_uring for UDP (falls back to recvmmsg) */
 	_Atomic bool stopping;      /*!< UDP threads poll it (they block in the kernel) */
 } worker_shared_t;

@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,3 +48,6 @@ void xfr_axfr_begin(xfr_axfr_t *x, const zone_t *z, const uint8_t *query, const 
  *   single RR cannot fit in an empty message of this size.
  */
 long xfr_axfr_next(xfr_axfr_t *x, uint8_t *buf, size_t cap, size_t reserve);
+
+/** \brief True once the last message has been built. */
+static inline bool xfr_axfr_done(const xfr_axfr_t *x) { return x->phase == 3; }

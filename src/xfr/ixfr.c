@@ -139,3 +139,9 @@ xfr_ixfr_next(xfr_ixfr_t *x, uint8_t *buf, size_t cap, size_t reserve)
 	x->messages++;
 	return (long)msg_finish(&m);
 }
+
+bool
+xfr_ixfr_done(const xfr_ixfr_t *x)
+{
+	return x->part == P_DONE;
+}

@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,3 +52,6 @@ void xfr_ixfr_begin(xfr_ixfr_t *x, const zone_t *z, const uint8_t *query, const 
  * when one RR does not fit an empty message of cap - reserve bytes.
  */
 long xfr_ixfr_next(xfr_ixfr_t *x, uint8_t *buf, size_t cap, size_t reserve);
+
+/** \brief True once the last message has been built. */
+bool xfr_ixfr_done(const xfr_ixfr_t *x);

@@ -163,6 +163,10 @@ static const bad_case_t bad_cases[] = {
 	{ "server:\n  listen: example.com@53\n", "b.yaml:2:11: server.listen: bad listen address 'example.com@53' (expected ADDR@PORT, port 1..65535)" },
 	{ "server:\n  listen:\n    - 127.0.0.1@53\n    - { a: 1 }\n", "b.yaml:4:7: server.listen: expected an address" },
 	{ "zones:\n  directory: [a]\n", "b.yaml:2:14: zones.directory: expected a single value, got a list" },
+	{ "zones:\n  watch: sometimes\n", "b.yaml:2:10: zones.watch: expected true or false, got 'sometimes'" },
+	{ "transfer:\n  allow: [ \"1.2.3.4/40\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '1.2.3.4/40' (expected ADDR[/LEN] [key NAME])" },
+	{ "transfer:\n  allow: [ \"::1 kye k\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '::1 kye k' (expected ADDR[/LEN] [key NAME])" },
+	{ "keys:\n  files: { a: 1 }\n", "b.yaml:2:10: keys.files: expected a value, got a mapping" },
 };
 
 static void
@@ -275,6 +279,32 @@ test_listen_parse(void **state)
 	}
 }
 
+static void
+test_transfer_and_keys(void **state)
+{
+	static const char yaml[] = "keys:\n  files: [ /etc/a.key, /etc/b.key ]\n"
+				   "transfer:\n  allow: [ \"198.51.100.0/24 key ns2-key\", \"::1\" ]\n";
+	conf_t c;
+	char err[256];
+	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "t.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.keys.files.count, 2);
+	assert_string_equal(c.keys.files.v[1], "/etc/b.key");
+	assert_int_equal(c.transfer.allow.count, 2);
+	assert_true(c.transfer.allow.rules[0].has_key);
+	assert_int_equal(c.transfer.allow.rules[0].prefix, 24);
+	assert_int_equal(c.transfer.allow.rules[1].family, AF_INET6);
+	conf_free(&c);
+	/* defaults: no keys, nobody may transfer; a single scalar works too */
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(c.transfer.allow.count, 0);
+	assert_int_equal(c.keys.files.count, 0);
+	conf_free(&c);
+	static const char one[] = "keys:\n  files: /etc/a.key\n";
+	assert_int_equal(conf_load_mem(one, strlen(one), "t.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.keys.files.count, 1);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -285,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_single_listen_and_set),
 		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_transfer_and_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
