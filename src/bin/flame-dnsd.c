@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -201,6 +202,7 @@ main(int argc, char **argv)
 	opts_t o = { 0 };
 	conf_t conf;
 	zonedb_t *db = NULL;
+	zonedir_deps_t *deps = NULL;
 	server_t *srv = NULL;
 	struct passwd *pw = NULL;
 	bool pidfile_written = false;
@@ -240,9 +242,18 @@ main(int argc, char **argv)
 		}
 	}
 
-	/* 2. Zones, before sockets: a daemon that cannot serve should not bind. */
+	/* 2. Zones, before sockets: a daemon that cannot serve should not bind.
+	 * The time is taken first, on the clock file timestamps use, so the
+	 * watcher can catch up with files changed while we were starting. */
 	zonedir_stats_t st;
-	if (zonedir_load(conf.zones.directory, NULL, &db, &st) != 0)
+	struct timespec loaded_at;
+	clock_gettime(CLOCK_REALTIME_COARSE, &loaded_at);
+	deps = zonedir_deps_new();
+	if (deps == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (zonedir_load_deps(conf.zones.directory, NULL, &db, &st, deps) != 0)
 		goto out;
 	if (o.check) {
 		printf("flame-dnsd --check: config ok, %zu zones loaded, %zu failed, %zu skipped\n",
@@ -294,13 +305,15 @@ main(int argc, char **argv)
 	log_notice("flame-dnsd ready: %zu zones, listening on %s (UDP+TCP), %d workers", nzones,
 		   addrs, server_workers(srv));
 
-	if (control_run(srv, conf.zones.directory) == 0)
+	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at };
+	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
 	server_stop(srv);
 	log_notice("flame-dnsd stopped");
 out:
 	server_free(srv);
 	zonedb_release(db);
+	zonedir_deps_free(deps);
 	if (pidfile_written && unlink(conf.server.pidfile) != 0)
 		/* After dropping privileges a pidfile in a root-owned directory stays. */
 		log_info("pidfile %s not removed: %s", conf.server.pidfile, strerror(errno));

@@ -2,27 +2,55 @@
 /**
  * \file
  * Control loop of the main thread (see control.h). A reload runs inside the
- * loop, so a second SIGHUP during a reload is simply handled after it; the
- * workers keep answering from the old snapshot the whole time.
+ * loop, so a second SIGHUP (or a watch batch) during a reload is simply
+ * handled after it; the workers keep answering from the old snapshot the
+ * whole time. Every reload, full or partial, ends in control_publish().
  */
 #include <event2/event.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "dns/dname.h"
 #include "server/control.h"
+#include "server/watch.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/zonedir.h"
+
+/* Zones named one by one in a reload log line; a larger batch is summed up. */
+#define CONTROL_LOG_ZONES 8
 
 typedef struct {
 	struct event_base *base;
 	server_t *srv;
 	const char *zone_dir;
+	zonedir_deps_t *deps;   /*!< may be NULL */
+	watch_t *watch;         /*!< NULL: not watching */
 } control_t;
+
+/** A growable list of owned strings. */
+typedef struct {
+	char **v;
+	size_t n, cap;
+	bool oom;
+} control_names_t;
 
 static void control_on_stop(int sig, short what, void *arg);
 static void control_on_reload(int sig, short what, void *arg);
+static void control_on_watch(void *arg, const watch_batch_t *b);
+static void control_add_name(void *arg, const char *fname);
+
+static uint64_t
+control_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void
 control_on_stop(int sig, short what, void *arg)
@@ -32,8 +60,95 @@ control_on_stop(int sig, short what, void *arg)
 	event_base_loopbreak(ctl->base);
 }
 
+/* "a.test. 1 -> 2, b.test. removed (was 7), ..." for the zones a batch
+ * named, comparing the served snapshot with the candidate. */
 static void
-control_reload(control_t *ctl)
+control_describe(const zonedb_t *old, const zonedb_t *next, const char *const *fnames, size_t n,
+		 char *out, size_t outlen)
+{
+	size_t off = 0, shown = 0, changed = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		uint8_t origin[DNAME_MAXLEN];
+		char oname[1024], item[1200];
+		if (zonedir_origin(fnames[i], origin) < 0)
+			continue;
+		const zone_t *o = zonedb_get(old, origin);
+		const zone_t *z = next != NULL ? zonedb_get(next, origin) : o;
+		if (dname_to_str(origin, oname, sizeof(oname)) < 0)
+			snprintf(oname, sizeof(oname), "?");
+		if (o == NULL && z == NULL)
+			snprintf(item, sizeof(item), "%s not served", oname);
+		else if (o == NULL)
+			snprintf(item, sizeof(item), "%s new, serial %u", oname, z->serial);
+		else if (z == NULL)
+			snprintf(item, sizeof(item), "%s removed (was serial %u)", oname, o->serial);
+		else if (o == z)
+			snprintf(item, sizeof(item), "%s failed, serial %u kept", oname, o->serial);
+		else
+			snprintf(item, sizeof(item), "%s serial %u -> %u", oname, o->serial, z->serial);
+		if (o != z)
+			changed++;
+		if (shown++ < CONTROL_LOG_ZONES && off < outlen)
+			off += (size_t)snprintf(out + off, outlen - off, "%s%s", off ? ", " : "", item);
+	}
+	if (shown > CONTROL_LOG_ZONES && off < outlen)
+		snprintf(out + off, outlen - off, ", ... (%zu zones in the batch, %zu changed)", shown,
+			 changed);
+}
+
+/**
+ * The one point where a loaded candidate becomes what the workers serve.
+ * Everything before it builds beside the served snapshot; everything after
+ * it is reclamation. Later stages of the zone pipeline (serial policy, diff
+ * against the served version, journal commit, NOTIFY) hook in here, between
+ * "candidate built" and the swap, and may refuse a zone by keeping its
+ * served version in the candidate.
+ * \param next     candidate snapshot (owned from now on), or NULL when nothing changed
+ * \param cause    "SIGHUP", "watch", "rescan": for the log line
+ * \param fnames   the zone files the reload was about (NULL for a full reload)
+ * \param event_us monotonic time of the last event that caused it (0: none)
+ */
+static void
+control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *const *fnames, size_t n,
+		uint64_t event_us)
+{
+	char what[2048] = "";
+	const zonedb_t *old = server_db(ctl->srv);
+
+	if (fnames != NULL)
+		control_describe(old, next, fnames, n, what, sizeof(what));
+	if (next != NULL)
+		zonedb_release(server_swap_db(ctl->srv, next));
+	if (fnames == NULL)
+		return; /* a full reload logs its own summary */
+	if (event_us == 0) {
+		log_notice("reload (%s): %s%s", cause, next != NULL ? "" : "nothing published: ", what);
+		return;
+	}
+	uint64_t now = control_now_us();
+	double ms = now > event_us ? (double)(now - event_us) / 1e3 : 0.0;
+	log_notice("reload (%s): %s%s; %s %.1f ms after the last event, serving %zu zones", cause,
+		   next != NULL ? "" : "nothing published: ", what,
+		   next != NULL ? "published" : "done", ms, zonedb_count(server_db(ctl->srv)));
+}
+
+/* Tell the watcher which included files (and so which directories) matter now. */
+static void
+control_update_includes(control_t *ctl)
+{
+	const char **paths = NULL;
+	size_t n = 0;
+	if (ctl->watch == NULL || ctl->deps == NULL)
+		return;
+	if (zonedir_deps_paths(ctl->deps, &paths, &n) != 0 ||
+	    watch_set_includes(ctl->watch, paths, n) != 0)
+		log_warning("out of memory: changes to $INCLUDEd files may go unnoticed until SIGHUP");
+	free(paths);
+}
+
+static void
+control_reload(control_t *ctl, const char *cause, uint64_t event_us)
 {
 	struct timespec t0, t1;
 	zonedir_stats_t st;
@@ -41,13 +156,13 @@ control_reload(control_t *ctl)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Build beside the served snapshot; zones that fail keep their version. */
-	int ret = zonedir_load(ctl->zone_dir, server_db(ctl->srv), &next, &st);
+	int ret = zonedir_load_deps(ctl->zone_dir, server_db(ctl->srv), &next, &st, ctl->deps);
 	if (ret != 0) {
 		log_error("reload failed (%s), still serving the previous zones", fl_strerror(ret));
 		return;
 	}
-	if (next != NULL)
-		zonedb_release(server_swap_db(ctl->srv, next));
+	control_publish(ctl, next, cause, NULL, 0, event_us);
+	control_update_includes(ctl);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	log_notice("reload done: %zu zones loaded, %zu failed (previous version kept), %zu "
@@ -60,13 +175,95 @@ control_on_reload(int sig, short what, void *arg)
 {
 	control_t *ctl = arg;
 	log_notice("SIGHUP received, reloading zones from '%s'", ctl->zone_dir);
-	control_reload(ctl);
+	control_reload(ctl, "SIGHUP", 0);
+}
+
+static void
+control_add_name(void *arg, const char *fname)
+{
+	control_names_t *nm = arg;
+	if (nm->oom)
+		return;
+	if (nm->n == nm->cap) {
+		size_t ncap = nm->cap ? nm->cap * 2 : 16;
+		char **grown = realloc(nm->v, ncap * sizeof(*grown));
+		if (grown == NULL) {
+			nm->oom = true;
+			return;
+		}
+		nm->v = grown;
+		nm->cap = ncap;
+	}
+	/* Copied: the dependency table that owns fname changes during the reload. */
+	nm->v[nm->n] = strdup(fname);
+	if (nm->v[nm->n] == NULL)
+		nm->oom = true;
+	else
+		nm->n++;
+}
+
+static int
+control_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A batch from the watcher: the changed zone files plus every zone that
+ * includes a changed file, reloaded on top of the served snapshot. */
+static void
+control_on_watch(void *arg, const watch_batch_t *b)
+{
+	control_t *ctl = arg;
+	control_names_t nm = { NULL, 0, 0, false };
+	zonedir_stats_t st;
+	zonedb_t *next = NULL;
+
+	if (b->rescan) {
+		control_reload(ctl, "rescan", b->last_us);
+		return;
+	}
+	for (size_t i = 0; i < b->nzones; i++)
+		control_add_name(&nm, b->zones[i]);
+	for (size_t i = 0; i < b->nincludes; i++) {
+		size_t users = zonedir_deps_users(ctl->deps, b->includes[i], control_add_name, &nm);
+		log_info("included file %s changed: %zu zone%s include%s it", b->includes[i], users,
+			 users == 1 ? "" : "s", users == 1 ? "s" : "");
+	}
+	if (nm.oom) {
+		log_error("zone watch: out of memory, reloading the whole directory instead");
+		control_reload(ctl, "rescan", b->last_us);
+		goto done;
+	}
+	if (nm.n == 0)
+		goto done;
+	/* A zone named directly and through an include is read once. */
+	qsort(nm.v, nm.n, sizeof(*nm.v), control_name_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < nm.n; i++) {
+		if (u > 0 && strcmp(nm.v[u - 1], nm.v[i]) == 0)
+			free(nm.v[i]);
+		else
+			nm.v[u++] = nm.v[i];
+	}
+	nm.n = u;
+	if (zonedir_reload_files(ctl->zone_dir, server_db(ctl->srv), (const char *const *)nm.v, nm.n,
+				 ctl->deps, &next, &st) != 0) {
+		log_error("reload (watch) failed, still serving the previous zones");
+		goto done;
+	}
+	control_publish(ctl, next, "watch", (const char *const *)nm.v, nm.n, b->last_us);
+	if (b->nincludes > 0 || st.loaded > 0 || st.removed > 0)
+		control_update_includes(ctl);
+done:
+	for (size_t i = 0; i < nm.n; i++)
+		free(nm.v[i]);
+	free(nm.v);
 }
 
 int
-control_run(server_t *srv, const char *zone_dir)
+control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
-	control_t ctl = { NULL, srv, zone_dir };
+	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
 
@@ -79,6 +276,12 @@ control_run(server_t *srv, const char *zone_dir)
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || event_add(ev_term, NULL) != 0 ||
 	    event_add(ev_int, NULL) != 0 || event_add(ev_hup, NULL) != 0)
 		goto fail;
+	/* Without a watch the daemon still serves and SIGHUP still reloads:
+	 * a failure here is logged by watch_new and is not fatal. */
+	if (opts != NULL && opts->watch) {
+		ctl.watch = watch_new(ctl.base, zone_dir, opts->loaded_at, control_on_watch, &ctl);
+		control_update_includes(&ctl);
+	}
 	/* The daemon blocked these signals at start-up so that none could
 	 * kill it before now; pending ones are delivered as events. */
 	sigset_t set;
@@ -92,6 +295,7 @@ fail:
 	if (ret == FL_ENOMEM)
 		log_error("control loop: out of memory");
 	/* Reverse order of creation. */
+	watch_free(ctl.watch);
 	if (ev_hup != NULL)
 		event_free(ev_hup);
 	if (ev_int != NULL)

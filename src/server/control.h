@@ -5,18 +5,36 @@
  * evsignal events and the real work runs in the loop, never in a handler.
  * SIGTERM/SIGINT end the loop; SIGHUP reloads the zone directory (build a
  * new snapshot beside the served one, swap, wait for the workers, free the
- * old one). Later: inotify, timers, the control socket, metrics.
+ * old one); the zone watcher (watch.h) reloads just the zones whose files
+ * changed. Later: timers, the control socket, metrics.
  */
 #pragma once
 
+#include <stdbool.h>
+#include <time.h>
+
 #include "server/server.h"
+#include "zone/zonedir.h"
+
+/** How the loop keeps the zones current. */
+typedef struct control_opts {
+	bool watch;                        /*!< reload changed zone files (inotify) */
+	zonedir_deps_t *deps;              /*!< $INCLUDE dependencies of the served zones
+					        (zonedir_load_deps); kept up to date by the
+					        loop, still owned by the caller; may be NULL */
+	const struct timespec *loaded_at;  /*!< CLOCK_REALTIME_COARSE taken before the served
+					        zones were read (changes after it are caught
+					        up when the watch starts); may be NULL */
+} control_opts_t;
 
 /**
  * \brief Run the loop until SIGTERM or SIGINT. The caller should block
  * SIGTERM, SIGINT and SIGHUP early at start-up; the loop unblocks them once
  * it handles them, so an early signal is delayed, not fatal.
  * \param srv       started server
- * \param zone_dir  directory reloaded on SIGHUP
+ * \param zone_dir  directory reloaded on SIGHUP and watched
+ * \param opts      may be NULL (no watching, no include tracking)
  * \return 0 on a clean stop, a negative code when the loop could not be set up.
+ *         A watch that cannot be set up is logged and the loop runs without it.
  */
-int control_run(server_t *srv, const char *zone_dir);
+int control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts);

@@ -29,6 +29,38 @@ typedef struct zonedir_stats {
 } zonedir_stats_t;
 
 /**
+ * Per-zone $INCLUDE dependencies: for each zone file name, the resolved
+ * paths (realpath) of the files its last load pulled in. Kept by the caller
+ * across reloads so a change to an included file can be mapped back to the
+ * zones that include it. Opaque; only the control thread touches it.
+ */
+typedef struct zonedir_deps zonedir_deps_t;
+
+/** \brief Empty dependency table. Calls malloc; zonedir_deps_free. NULL on OOM. */
+zonedir_deps_t *zonedir_deps_new(void);
+
+/** \brief Free the table. NULL is fine. */
+void zonedir_deps_free(zonedir_deps_t *d);
+
+/**
+ * \brief Zone files that include path.
+ * \param path  resolved path of an included file
+ * \param cb    called once per zone file name (file name only, no directory); the
+ *              string is valid during the call only
+ * \return number of calls made.
+ */
+size_t zonedir_deps_users(const zonedir_deps_t *d, const char *path,
+			  void (*cb)(void *ctx, const char *fname), void *ctx);
+
+/**
+ * \brief Every distinct included file, in no particular order.
+ * \param out  receives an array of n borrowed strings (calls malloc: free the array
+ *             only); valid until the next call that changes d
+ * \return 0 or FL_ENOMEM (*out NULL, *n 0).
+ */
+int zonedir_deps_paths(const zonedir_deps_t *d, const char ***out, size_t *n);
+
+/**
  * \brief Load the zone directory on top of a snapshot.
  * \param dir    the directory; also the base for $INCLUDE
  * \param old    snapshot being served, or NULL at start-up; neither modified nor released
@@ -49,3 +81,33 @@ int zonedir_load(const char *dir, const zonedb_t *old, zonedb_t **out, zonedir_s
  *         not a valid domain name (escapes, empty labels, a trailing dot are refused).
  */
 int zonedir_origin(const char *fname, uint8_t *out);
+
+/**
+ * \brief Same as zonedir_load, and rebuild deps from this pass: zones that
+ * loaded record what they include now, zones that failed keep what they
+ * included before plus what this attempt reached, removed zones are dropped.
+ * \param deps  may be NULL (then identical to zonedir_load)
+ */
+int zonedir_load_deps(const char *dir, const zonedb_t *old, zonedb_t **out, zonedir_stats_t *stats,
+		      zonedir_deps_t *deps);
+
+/**
+ * \brief Reload only some zone files on top of the served snapshot; every
+ * other zone version is shared with old. For each named file: loaded and
+ * valid replaces (or adds) its zone; a parse or validation failure keeps the
+ * served version and logs "file:line: reason"; a missing file (or one that
+ * is no longer a regular file) drops the zone and logs it. The batch becomes
+ * one snapshot (one zonedb_from call), however many files it names.
+ * \param dir     the zone directory (base for $INCLUDE)
+ * \param old     snapshot being served (not NULL); neither modified nor released
+ * \param fnames  zone file names without directory ("example.com.zone"); names that are
+ *                not valid zone file names are logged and skipped; duplicates are fine
+ * \param deps    updated for the zones in the batch as in zonedir_load_deps (may be NULL)
+ * \param out     receives the new snapshot (calls malloc; zonedb_release), or NULL when
+ *                nothing changed (every file failed or named no served zone)
+ * \param stats   receives counts (may be NULL); files = names in the batch
+ * \return 0 (even when some zones failed), or FL_ENOMEM (logged; *out NULL, deps unchanged
+ *         for the zones not yet handled).
+ */
+int zonedir_reload_files(const char *dir, const zonedb_t *old, const char *const *fnames, size_t n,
+			 zonedir_deps_t *deps, zonedb_t **out, zonedir_stats_t *stats);

@@ -504,6 +504,8 @@ do_include(ctx_t *c, file_t *f, int depth)
 		set_err(c, f->file, line, "$INCLUDE '%s' leaves the zone directory", path);
 		return FL_EINVAL;
 	}
+	if (c->opts != NULL && c->opts->included != NULL)
+		c->opts->included(c->opts->warn_ctx, real);
 	for (int i = 0; i < c->nstack; i++) {
 		if (c->stack[i] != NULL && strcmp(c->stack[i], real) == 0) {
 			set_err(c, f->file, line, "$INCLUDE '%s': include cycle (file is already being read)", path);

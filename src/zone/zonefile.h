@@ -25,6 +25,10 @@ typedef struct {
 	uint32_t default_ttl;  /*!< used before any $TTL / SOA: 0 picks 3600 */
 	zonefile_warn_fn warn; /*!< optional */
 	void *warn_ctx;
+	/*! optional: called with the resolved path (realpath, inside base_dir) of each file
+	    pulled in by $INCLUDE, before it is read, so callers can track the dependency even
+	    when the included file then fails to load; ctx is warn_ctx */
+	void (*included)(void *ctx, const char *path);
 } zonefile_opts_t;
 
 /**
