@@ -203,6 +203,7 @@ main(int argc, char **argv)
 	conf_t conf;
 	zonedb_t *db = NULL;
 	zonedir_deps_t *deps = NULL;
+	primary_t *primary = NULL;
 	server_t *srv = NULL;
 	struct passwd *pw = NULL;
 	bool pidfile_written = false;
@@ -261,6 +262,16 @@ main(int argc, char **argv)
 		rc = st.failed == 0 && st.skipped == 0 ? 0 : 1;
 		goto out;
 	}
+	/* 2b. The primary's commit step: serial policy and journals (storage as
+	 * configured), so the very first version served is the final one. */
+	primary = primary_new(&conf);
+	if (primary == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	db = primary_startup(primary, db);
+	if (db == NULL)
+		goto out;
 	size_t nzones = zonedb_count(db);
 
 	/* 3. Sockets, while still root: ports below 1024. The server owns db now. */
@@ -305,7 +316,8 @@ main(int argc, char **argv)
 	log_notice("flame-dnsd ready: %zu zones, listening on %s (UDP+TCP), %d workers", nzones,
 		   addrs, server_workers(srv));
 
-	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at };
+	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at,
+				       .primary = primary };
 	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
 	server_stop(srv);
@@ -314,6 +326,7 @@ out:
 	server_free(srv);
 	zonedb_release(db);
 	zonedir_deps_free(deps);
+	primary_free(primary);
 	if (pidfile_written && unlink(conf.server.pidfile) != 0)
 		/* After dropping privileges a pidfile in a root-owned directory stays. */
 		log_info("pidfile %s not removed: %s", conf.server.pidfile, strerror(errno));

@@ -71,6 +71,9 @@ static void conf_item_clear(const struct conf_item *it, void *field);
 static const char *const conf_log_levels[] = { "error", "warning", "notice", "info", "debug",
 					       NULL };
 
+/* Same order as serial_policy_t (zone/serial.h). */
+static const char *const conf_serial_policies[] = { "keep", "increment", "unixtime", "dateserial", NULL };
+
 /* Same order as conf_udp_engine_t (conf.h). */
 static const char *const conf_udp_engines[] = { "io-uring", "recvmmsg", NULL };
 
@@ -104,6 +107,15 @@ static const conf_item_t conf_zones_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
 	  NULL },
 	{ "watch", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zones_t, watch), NULL },
+	/* Journals and served-serial state; unset: IXFR history kept in memory only. */
+	{ "storage", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, storage), NULL },
+	/* increment: an edit always propagates, even when the serial was not raised. */
+	{ "serial-policy", CONF_T_ENUM, 0, 0, "increment", NULL, offsetof(conf_zones_t, serial_policy),
+	  conf_serial_policies },
+	{ "journal-max-changesets", CONF_T_INT, 1, 1000000, "100", NULL,
+	  offsetof(conf_zones_t, journal_max_changesets), NULL },
+	{ "journal-max-bytes", CONF_T_INT, 65536, (int64_t)1 << 40, "67108864", NULL,
+	  offsetof(conf_zones_t, journal_max_bytes), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 

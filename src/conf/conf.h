@@ -66,6 +66,10 @@ typedef struct conf_log {
 typedef struct conf_zones {
 	char *directory;           /*!< flat directory of <name>.zone files, NULL = unset */
 	bool watch;                /*!< reload changed zone files at once (inotify) */
+	char *storage;             /*!< journals and state, NULL = none */
+	int64_t serial_policy;     /*!< serial_policy_t */
+	int64_t journal_max_changesets;
+	int64_t journal_max_bytes;
 } conf_zones_t;
 
 /** A list of strings. */

@@ -29,6 +29,7 @@ typedef struct {
 	server_t *srv;
 	const char *zone_dir;
 	zonedir_deps_t *deps;   /*!< may be NULL */
+	primary_t *primary;     /*!< may be NULL */
 	watch_t *watch;         /*!< NULL: not watching */
 } control_t;
 
@@ -116,6 +117,9 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 	char what[2048] = "";
 	const zonedb_t *old = server_db(ctl->srv);
 
+	/* Serial policy, diff, journal (fsync) and history before anything is visible. */
+	if (next != NULL && ctl->primary != NULL)
+		next = primary_commit(ctl->primary, old, next);
 	if (fnames != NULL)
 		control_describe(old, next, fnames, n, what, sizeof(what));
 	if (next != NULL)
@@ -263,7 +267,7 @@ done:
 int
 control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
-	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, NULL };
+	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, opts != NULL ? opts->primary : NULL, NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "server/primary.h"
 #include "server/server.h"
 #include "zone/zonedir.h"
 
@@ -25,6 +26,7 @@ typedef struct control_opts {
 	const struct timespec *loaded_at;  /*!< CLOCK_REALTIME_COARSE taken before the served
 					        zones were read (changes after it are caught
 					        up when the watch starts); may be NULL */
+	primary_t *primary;                /*!< commit step of reloaded zones; NULL = publish as loaded */
 } control_opts_t;
 
 /**

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/** \file Primary role state: journals, serial policy, commit (see primary.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns/dname.h"
+#include "dns/msg.h"
+#include "server/primary.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "zone/apply.h"
+#include "zone/pipeline.h"
+
+typedef struct {
+	uint8_t origin[DNAME_MAXLEN];
+	journal_t *j;
+} primary_journal_t;
+
+struct primary {
+	char *storage;              /* NULL: no journal, history in memory only */
+	pipeline_opts_t opts;
+	journal_limits_t jl;
+	primary_journal_t *js;
+	size_t njs;
+};
+
+primary_t *
+primary_new(const conf_t *conf)
+{
+	primary_t *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	if (conf->zones.storage != NULL && (p->storage = strdup(conf->zones.storage)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->opts.policy = (serial_policy_t)conf->zones.serial_policy;
+	p->jl.max_records = (size_t)conf->zones.journal_max_changesets;
+	p->jl.max_bytes = (size_t)conf->zones.journal_max_bytes;
+	p->opts.history.max_changesets = p->jl.max_records;
+	p->opts.history.max_bytes = p->jl.max_bytes;
+	return p;
+}
+
+void
+primary_free(primary_t *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->njs; i++)
+		journal_close(p->js[i].j);
+	free(p->js);
+	free(p->storage);
+	free(p);
+}
+
+/* "<storage>/<zone>journal" ("root." for the root zone); ext is "journal" or "state". */
+static void
+zone_path(const primary_t *p, const uint8_t *origin, const char *ext, char *buf, size_t len)
+{
+	char name[1024];
+	if (origin[0] == 0)
+		snprintf(name, sizeof(name), "root.");
+	else
+		dname_to_str(origin, name, sizeof(name));
+	snprintf(buf, len, "%s/%s%s", p->storage, name, ext);
+}
+
+/* The zone's journal, opened on first use; NULL without storage or on failure (logged). */
+static journal_t **
+journal_of(primary_t *p, const uint8_t *origin)
+{
+	if (p->storage == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->njs; i++)
+		if (dname_eq(p->js[i].origin, origin))
+			return &p->js[i].j;
+	primary_journal_t *g = realloc(p->js, (p->njs + 1) * sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	p->js = g;
+	primary_journal_t *e = &p->js[p->njs];
+	memcpy(e->origin, origin, dname_len(origin));
+	e->j = NULL;
+	char path[4096], warn[1024] = "";
+	zone_path(p, origin, "journal", path, sizeof(path));
+	int ret = journal_open(path, &p->jl, &e->j, warn, sizeof(warn));
+	if (warn[0])
+		log_warning("%s", warn);
+	if (ret != 0) {
+		log_error("journal %s: %s (transfers of this zone fall back to AXFR-style)", path, fl_strerror(ret));
+		e->j = NULL;
+	}
+	p->njs++;
+	return &e->j;
+}
+
+/* SHA-256 over every RR of the version, the SOA serial excepted: "same content". */
+static int
+content_digest(const zone_t *z, char hex[65])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto fail;
+	for (uint32_t i = 0; i < z->nnodes; i++) {
+		const zone_node_t *n = &z->nodes[i];
+		for (uint16_t k = 0; k < n->nrrsets; k++) {
+			const zone_rrset_t *rs = &n->rrsets[k];
+			uint8_t hdr[8] = { (uint8_t)(rs->type >> 8), (uint8_t)rs->type, (uint8_t)(rs->count >> 8),
+					   (uint8_t)rs->count, (uint8_t)(rs->ttl >> 24), (uint8_t)(rs->ttl >> 16),
+					   (uint8_t)(rs->ttl >> 8), (uint8_t)rs->ttl };
+			if (EVP_DigestUpdate(c, n->name, n->name_len) != 1 || EVP_DigestUpdate(c, hdr, 8) != 1)
+				goto fail;
+			const uint8_t *rd = rs->rdata;
+			for (uint16_t r = 0; r < rs->count; r++, rd = msg_rd_next(rd)) {
+				uint16_t l = msg_rd_len(rd);
+				const uint8_t *d = msg_rd_data(rd);
+				if (rs->type == 6 && i == 0) {
+					size_t off = dname_len(d);
+					off += dname_len(d + off);
+					if (EVP_DigestUpdate(c, d, off) != 1 || EVP_DigestUpdate(c, d + off + 4, l - off - 4) != 1)
+						goto fail;
+				} else if (EVP_DigestUpdate(c, rd, 2u + l) != 1) {
+					goto fail;
+				}
+			}
+		}
+	}
+	if (EVP_DigestFinal_ex(c, md, &mdlen) != 1)
+		goto fail;
+	EVP_MD_CTX_free(c);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+fail:
+	EVP_MD_CTX_free(c);
+	return FL_ENOMEM;
+}
+
+/* Record serial + digest of the published version (write temp, fsync, rename). */
+static void
+state_save(const primary_t *p, const zone_t *z)
+{
+	if (p->storage == NULL)
+		return;
+	char path[4096], tmp[4200], hex[65], line[128];
+	if (content_digest(z, hex) != 0)
+		return;
+	zone_path(p, z->origin, "state", path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int n = snprintf(line, sizeof(line), "%u %s\n", z->serial, hex);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, line, (size_t)n) != n || fsync(fd) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		if (fd >= 0)
+			close(fd);
+		log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
+	}
+}
+
+static bool
+state_load(const primary_t *p, const uint8_t *origin, uint32_t *serial, char hex[65])
+{
+	char path[4096];
+	zone_path(p, origin, "state", path, sizeof(path));
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	unsigned s;
+	bool ok = fscanf(f, "%u %64s", &s, hex) == 2 && strlen(hex) == 64;
+	fclose(f);
+	*serial = s;
+	return ok;
+}
+
+zonedb_t *
+primary_startup(primary_t *p, zonedb_t *loaded)
+{
+	size_t n = zonedb_count(loaded);
+	zone_t **out = calloc(n + 1, sizeof(*out));
+	bool *fresh = calloc(n + 1, sizeof(*fresh));
+	zonedb_t *db = NULL;
+	if (out == NULL || fresh == NULL)
+		goto done;
+	p->opts.now = time(NULL);
+	for (size_t i = 0; i < n; i++) {
+		zone_t *z = (zone_t *)zonedb_at(loaded, i);
+		out[i] = z;
+		journal_t **j = journal_of(p, z->origin);
+		if (j == NULL)
+			continue; /* no storage: the file's serial, history starts now */
+		/* Same content as the last published version: serve it at that serial. */
+		uint32_t saved;
+		char hex[65], now_hex[65];
+		zone_t *cand = z;
+		if (state_load(p, z->origin, &saved, hex) && content_digest(z, now_hex) == 0 &&
+		    strcmp(hex, now_hex) == 0 && saved != z->serial) {
+			zone_t *c2 = NULL;
+			if (zone_set_serial(z, saved, &c2) == 0) {
+				cand = c2;
+				fresh[i] = true;
+			}
+		}
+		char path[4096], msg[1600];
+		zone_path(p, z->origin, "journal", path, sizeof(path));
+		zone_t *fin = NULL;
+		bool reset = false;
+		if (pipeline_startup(cand, j, path, &p->jl, &p->opts, &fin, &reset, msg, sizeof(msg)) != 0) {
+			log_error("%s", msg);
+			continue;
+		}
+		log_notice("%s", msg);
+		if (fin != cand) {
+			if (fresh[i])
+				zone_free(cand);
+			fresh[i] = true;
+		}
+		out[i] = fin;
+		state_save(p, fin);
+	}
+	db = zonedb_from(out, n);
+done:
+	if (db == NULL)
+		log_error("out of memory committing the loaded zones");
+	for (size_t i = 0; db == NULL && out != NULL && i < n; i++)
+		if (fresh[i])
+			zone_free(out[i]);
+	free(out);
+	free(fresh);
+	zonedb_release(loaded);
+	return db;
+}
+
+zonedb_t *
+primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
+{
+	size_t n = zonedb_count(next);
+	zone_t **out = calloc(n + 1, sizeof(*out));
+	bool *fresh = calloc(n + 1, sizeof(*fresh));
+	zonedb_t *db = NULL;
+	bool changed = false;
+	size_t k = 0;
+	if (out == NULL || fresh == NULL)
+		goto done;
+	p->opts.now = time(NULL);
+	/* Zones that left: their snapshot entries are simply gone. */
+	if (zonedb_count(served) != n)
+		changed = true;
+	for (size_t i = 0; i < n; i++) {
+		zone_t *z = (zone_t *)zonedb_at(next, i);
+		const zone_t *old = served != NULL ? zonedb_get(served, z->origin) : NULL;
+		if (old == z) {
+			out[k++] = z;
+			continue;
+		}
+		journal_t **j = journal_of(p, z->origin);
+		zone_t *fin = NULL;
+		char msg[1600];
+		int r = pipeline_commit(old, z, j ? *j : NULL, &p->opts, &fin, msg, sizeof(msg));
+		if (r == PIPELINE_PUBLISH) {
+			log_notice("%s", msg);
+			fresh[k] = (fin != z);
+			out[k++] = fin;
+			state_save(p, fin);
+			changed = true;
+			continue;
+		}
+		if (r == PIPELINE_UNCHANGED)
+			log_info("%s", msg);
+		else
+			log_error("%s", msg);
+		if (old != NULL)
+			out[k++] = (zone_t *)old; /* keep serving what we served */
+		else
+			changed = true; /* a new zone refused: not served */
+	}
+	if (!changed) {
+		zonedb_release(next);
+		free(out);
+		free(fresh);
+		return NULL;
+	}
+	db = zonedb_from(out, k);
+done:
+	if (db == NULL && out != NULL)
+		log_error("out of memory committing reloaded zones: nothing published");
+	for (size_t i = 0; db == NULL && out != NULL && i < k; i++)
+		if (fresh[i])
+			zone_free(out[i]);
+	free(out);
+	free(fresh);
+	zonedb_release(next);
+	return db;
+}
