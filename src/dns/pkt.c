@@ -44,6 +44,7 @@ pkt_parse_query(const uint8_t *buf, size_t len, pkt_query_t *q)
 	memset(q, 0, offsetof(pkt_query_t, qname));
 	q->has_question = false;
 	q->has_edns = false;
+	q->has_tsig = false;
 	q->qname_len = 0;
 	if (len < PKT_HDRLEN)
 		return PKT_PARSE_DROP;
@@ -107,6 +108,8 @@ pkt_parse_query(const uint8_t *buf, size_t len, pkt_query_t *q)
 			q->edns_ext_rcode = (uint8_t)(ttl >> 24);
 			q->edns_version = (uint8_t)(ttl >> 16);
 			q->edns_flags = (uint16_t)ttl;
+		} else if (type == RR_TSIG) {
+			q->has_tsig = true;
 		}
 		pos += rdlen;
 	}

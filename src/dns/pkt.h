@@ -55,6 +55,7 @@ typedef struct pkt_query {
 	uint16_t edns_udp;       /*!< requestor's payload size, raised to 512 */
 	uint16_t edns_flags;     /*!< DO is EDNS_DO */
 	uint8_t edns_ext_rcode;
+	bool has_tsig;           /*!< a TSIG RR is in ADDITIONAL (verified by the caller) */
 } pkt_query_t;
 
 /** What to do with a message after pkt_parse_query. */

@@ -8,6 +8,7 @@
  * Nothing here allocates; all state is on the stack.
  */
 #include <string.h>
+#include <time.h>
 
 #include "dns/dname.h"
 #include "dns/msg.h"
@@ -29,6 +30,7 @@ typedef struct {
 
 typedef struct {
 	msg_t m;
+	tsig_ctx_t *tsig;  /* sign the answer (verified request), or NULL */
 	const zone_t *z;
 	bool tcp;
 	bool truncated;
@@ -296,6 +298,43 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 	return RCODE_NOERROR;
 }
 
+/* msg_finish, then the TSIG RR when the request was signed. */
+static size_t
+finish(qctx_t *c)
+{
+	size_t len = msg_finish(&c->m);
+	if (c->tsig != NULL && tsig_sign_response(c->tsig, c->m.buf, &len, c->m.cap, (uint64_t)time(NULL)) != 0)
+		return 0; /* cannot happen: room was reserved */
+	return len;
+}
+
+static size_t answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inlen,
+		     query_proto_t proto, uint8_t *out, size_t outcap, pkt_query_t *qp, int pr, tsig_ctx_t *tsig);
+
+/* A TSIG-signed query (RFC 8945 §5.2): verify, then answer signed, or refuse. */
+static size_t
+answer_signed(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inlen,
+	      query_proto_t proto, uint8_t *out, size_t outcap, pkt_query_t *q)
+{
+	tsig_ctx_t ctx;
+	tsig_ctx_init(&ctx);
+	int tr = o->keyring != NULL ? tsig_verify_request(o->keyring, in, inlen, (uint64_t)time(NULL), &ctx)
+				    : TSIG_BADKEY;
+	size_t len;
+	if (tr == TSIG_OK || tr == TSIG_NONE) {
+		len = answer(db, o, in, inlen, proto, out, outcap, q, PKT_PARSE_OK, tr == TSIG_OK ? &ctx : NULL);
+	} else if (tr < 0 || tr == TSIG_FORMERR) {
+		len = answer(db, o, in, inlen, proto, out, outcap, q, tr < 0 ? RCODE_SERVFAIL : RCODE_FORMERR, NULL);
+	} else {
+		/* NOTAUTH; BADKEY/BADSIG go out unsigned, BADTIME signed (tsig_sign_response decides).
+		 * Without a keyring there is no context to sign with: plain NOTAUTH. */
+		len = answer(db, o, in, inlen, proto, out, outcap, q, RCODE_NOTAUTH,
+			     o->keyring != NULL ? &ctx : NULL);
+	}
+	tsig_ctx_clear(&ctx);
+	return len;
+}
+
 static size_t
 answer_chaos(qctx_t *c, const pkt_query_t *q, const query_opts_t *o)
 {
@@ -310,7 +349,7 @@ answer_chaos(qctx_t *c, const pkt_query_t *q, const query_opts_t *o)
 		text = o->version;
 	if (text == NULL || (q->qtype != RR_TXT && q->qtype != RR_ANY)) {
 		msg_set_rcode(&c->m, RCODE_REFUSED);
-		return msg_finish(&c->m);
+		return finish(c);
 	}
 	uint8_t rd[2 + 256];
 	size_t tl = strlen(text);
@@ -323,19 +362,31 @@ answer_chaos(qctx_t *c, const pkt_query_t *q, const query_opts_t *o)
 	msg_set_flag(&c->m, PKT_AA);
 	if (msg_put_rrset(&c->m, MSG_ANSWER, q->qname, RR_TXT, RR_CLASS_CH, 0, rd, 1) != 0)
 		msg_set_flag(&c->m, PKT_TC);
-	return msg_finish(&c->m);
+	return finish(c);
 }
 
 size_t
 query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, size_t inlen,
 	     query_proto_t proto, uint8_t *out, size_t outcap)
 {
-	static const query_opts_t defaults = { DEFAULT_UDP_MAX, NULL, NULL };
+	static const query_opts_t defaults = { DEFAULT_UDP_MAX, NULL, NULL, NULL };
 	const query_opts_t *o = opts ? opts : &defaults;
 	pkt_query_t q;
 	int pr = pkt_parse_query(in, inlen, &q);
 	if (pr == PKT_PARSE_DROP)
 		return 0;
+	if (pr == PKT_PARSE_OK && q.has_tsig)
+		return answer_signed(db, o, in, inlen, proto, out, outcap, &q);
+	return answer(db, o, in, inlen, proto, out, outcap, &q, pr, NULL);
+}
+
+/* The answer, with room kept for a TSIG RR when tsig is set (then signed). */
+static size_t
+answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inlen, query_proto_t proto,
+       uint8_t *out, size_t outcap, pkt_query_t *qp, int pr, tsig_ctx_t *tsig)
+{
+	pkt_query_t q = *qp;
+	(void)inlen;
 
 	uint16_t our_udp = o->edns_udp_max ? o->edns_udp_max : DEFAULT_UDP_MAX;
 	size_t limit = 65535;
@@ -344,7 +395,14 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 		if (q.has_edns)
 			limit = q.edns_udp < our_udp ? q.edns_udp : our_udp;
 	}
+	size_t reserve = tsig != NULL ? tsig_reserve(tsig) : 0;
+	if (limit > outcap)
+		limit = outcap;
+	if (limit < 512 + reserve)
+		limit = 512 + reserve > outcap ? outcap : 512 + reserve;
+	limit -= reserve;
 	qctx_t c;
+	c.tsig = tsig;
 	c.tcp = (proto == QUERY_TCP);
 	c.truncated = false;
 	c.nnames = 0;
@@ -359,24 +417,36 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 		msg_set_edns(&c.m, our_udp, q.edns_flags & EDNS_DO);
 	if (pr > 0) {
 		msg_set_rcode(&c.m, (uint16_t)pr);
-		return msg_finish(&c.m);
+		return finish(&c);
 	}
 	if (q.qclass == RR_CLASS_CH)
 		return answer_chaos(&c, &q, o);
 	/* QCLASS * (RFC 1035 §3.2.5) matches our only data class, IN. */
 	if (q.qclass != RR_CLASS_IN && q.qclass != RR_CLASS_ANY) {
 		msg_set_rcode(&c.m, RCODE_REFUSED);
-		return msg_finish(&c.m);
+		return finish(&c);
 	}
-	if (q.qtype == RR_AXFR || q.qtype == RR_IXFR) {
-		/* Transfers come with the primary issue; until then nobody may. */
+	if (q.qtype == RR_AXFR || (q.qtype == RR_IXFR && proto == QUERY_TCP)) {
+		/* Over TCP the server hands transfers to xfrout before we are
+		 * called; AXFR over UDP is not defined (RFC 5936 §4.2). */
 		msg_set_rcode(&c.m, RCODE_REFUSED);
-		return msg_finish(&c.m);
+		return finish(&c);
+	}
+	if (q.qtype == RR_IXFR) {
+		/* UDP: the single current SOA tells the client to use TCP (RFC 1995 §2). */
+		const zone_t *zx = zonedb_get(db, q.qname);
+		if (zx == NULL) {
+			msg_set_rcode(&c.m, RCODE_NOTAUTH);
+			return finish(&c);
+		}
+		msg_set_flag(&c.m, PKT_AA);
+		msg_put_rrset(&c.m, MSG_ANSWER, zx->origin, RR_SOA, RR_CLASS_IN, zx->soa->ttl, zx->soa->rdata, 1);
+		return finish(&c);
 	}
 	if (q.qtype == RR_OPT || q.qtype == RR_TSIG || q.qtype == RR_TKEY || q.qtype == RR_MAILA ||
 	    q.qtype == RR_MAILB) {
 		msg_set_rcode(&c.m, RCODE_NOTIMP);
-		return msg_finish(&c.m);
+		return finish(&c);
 	}
 
 	const zone_t *z = zonedb_find(db, q.qname, q.qname_len);
@@ -389,7 +459,7 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 	}
 	if (z == NULL) {
 		msg_set_rcode(&c.m, RCODE_REFUSED);
-		return msg_finish(&c.m);
+		return finish(&c);
 	}
 	c.z = z;
 	msg_set_flag(&c.m, PKT_AA);
@@ -397,5 +467,5 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 	msg_set_rcode(&c.m, rcode);
 	if (!c.truncated)
 		additional_for_answers(&c);
-	return msg_finish(&c.m);
+	return finish(&c);
 }

@@ -5,6 +5,11 @@
  * no I/O. RFC 1034 §4.3.2 lookup with CNAME/DNAME (RFC 6672), wildcards
  * (RFC 4592), referrals, negative answers (RFC 2308), additional-section
  * addresses, minimal ANY (RFC 8482), EDNS(0) (RFC 6891) and truncation.
+ * A query that carries TSIG (RFC 8945) is verified first: FORMERR, or
+ * NOTAUTH with BADKEY/BADSIG (unsigned) or BADTIME (signed); a verified
+ * query gets a signed answer. IXFR over UDP is answered with the single
+ * current SOA (RFC 1995 §2: "use TCP"); AXFR over UDP is refused; both are
+ * served over TCP by src/xfr/xfrout.c.
  * Thread-safe: reads only the immutable snapshot and the options.
  */
 #pragma once
@@ -13,12 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tsig/tsig.h"
 #include "zone/zonedb.h"
 
 typedef struct {
 	uint16_t edns_udp_max;   /*!< our UDP payload limit advertised and enforced (default 1232) */
 	const char *identity;    /*!< CHAOS id.server / hostname.bind answer, NULL = REFUSED */
 	const char *version;     /*!< CHAOS version.bind / version.server answer, NULL = REFUSED */
+	const tsig_keyring_t *keyring; /*!< verifies TSIG-signed queries; NULL: every key unknown */
 } query_opts_t;
 
 /** Transport the query came in on. */

@@ -282,6 +282,7 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 		if (tsig_keyring_load_file(s->keyring, conf->keys.files.v[i], err, errlen) != 0)
 			goto fail;
 	s->sh.xfr.keyring = s->keyring;
+	s->sh.qopts.keyring = s->keyring;
 	if (conf->transfer.allow.count > 0) {
 		s->transfer_rules = malloc(conf->transfer.allow.count * sizeof(acl_rule_t));
 		if (s->transfer_rules == NULL)

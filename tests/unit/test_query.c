@@ -14,7 +14,9 @@
 #include "tu.h"
 #include "dns/pkt.h"
 #include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "query/query.h"
+#include <time.h>
 
 static const char *zone_text =
 	"example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300\n"
@@ -397,7 +399,7 @@ test_header_rules(void **state)
 	q[ql - 1] = RR_CLASS_CH;
 	rl = query_answer(db, NULL, q, ql, QUERY_UDP, r, sizeof(r));
 	assert_int_equal(r[3] & 0xF, RCODE_REFUSED);
-	query_opts_t o = { 1232, "ns1.test", NULL };
+	query_opts_t o = { 1232, "ns1.test", NULL, NULL };
 	rl = query_answer(db, &o, q, ql, QUERY_UDP, r, sizeof(r));
 	assert_int_equal(ldns_wire2pkt(&p, r, rl), LDNS_STATUS_OK);
 	assert_int_equal(ldns_pkt_ancount(p), 1);
@@ -453,12 +455,75 @@ test_garbage(void **state)
 	assert_true(answered > 1000);
 }
 
+/* TSIG-signed queries: verified answers are signed; unknown key and bad MAC get NOTAUTH. */
+static void
+test_tsig_queries(void **state)
+{
+	tsig_keyring_t *kr = tsig_keyring_new();
+	static const uint8_t kname[] = "\3key\7example";
+	static const uint8_t secret[] = "0123456789abcdef0123456789abcdef";
+	assert_int_equal(tsig_keyring_add(kr, kname, TSIG_ALG_HMAC_SHA256, secret, 32), 0);
+	const tsig_key_t *key = tsig_keyring_find(kr, kname);
+	assert_non_null(key);
+	query_opts_t o = { 1232, NULL, NULL, kr };
+	gold_t g = { "web.example.com.", RR_A, 1232, false, 0, 0, 0, NULL, NULL, NULL };
+	uint8_t q[600], r[4096];
+	for (int proto = 0; proto < 2; proto++) {
+		size_t qlen = make_query(&g, q, sizeof(q));
+		tsig_ctx_t ctx;
+		tsig_ctx_init(&ctx);
+		assert_int_equal(tsig_sign_request(key, q, &qlen, sizeof(q), (uint64_t)time(NULL), 300, &ctx), 0);
+		size_t rl = query_answer(db, &o, q, qlen, proto ? QUERY_TCP : QUERY_UDP, r, sizeof(r));
+		assert_true(rl > 12);
+		assert_int_equal(r[3] & 0xF, RCODE_NOERROR);
+		assert_int_equal(tsig_verify_response(&ctx, r, rl, (uint64_t)time(NULL)), TSIG_OK);
+		tsig_ctx_clear(&ctx);
+		/* a flipped MAC byte: BADSIG, answered NOTAUTH without data */
+		qlen = make_query(&g, q, sizeof(q));
+		tsig_ctx_init(&ctx);
+		assert_int_equal(tsig_sign_request(key, q, &qlen, sizeof(q), (uint64_t)time(NULL), 300, &ctx), 0);
+		q[qlen - 10] ^= 1; /* inside the MAC's trailing fields: other data length / error */
+		q[qlen - 8 - 32] ^= 0x55; /* inside the MAC */
+		rl = query_answer(db, &o, q, qlen, QUERY_UDP, r, sizeof(r));
+		assert_true(rl > 12);
+		assert_true((r[3] & 0xF) == RCODE_NOTAUTH || (r[3] & 0xF) == RCODE_FORMERR);
+		assert_int_equal(wire_u16(r + 6), 0); /* no answer records */
+		tsig_ctx_clear(&ctx);
+	}
+	/* no keyring: NOTAUTH */
+	query_opts_t none = { 1232, NULL, NULL, NULL };
+	size_t qlen = make_query(&g, q, sizeof(q));
+	tsig_ctx_t ctx;
+	tsig_ctx_init(&ctx);
+	assert_int_equal(tsig_sign_request(key, q, &qlen, sizeof(q), (uint64_t)time(NULL), 300, &ctx), 0);
+	size_t rl = query_answer(db, &none, q, qlen, QUERY_UDP, r, sizeof(r));
+	assert_int_equal(r[3] & 0xF, RCODE_NOTAUTH);
+	(void)rl;
+	tsig_ctx_clear(&ctx);
+	tsig_keyring_free(kr);
+}
+
+static void
+test_ixfr_over_udp(void **state)
+{
+	/* RFC 1995 §2: over UDP the single current SOA (go to TCP); AXFR over UDP refused */
+	gold_t ix = { "example.com.", RR_IXFR, 1232, false, RCODE_NOERROR, true, false,
+		      "example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300",
+		      "", "" };
+	run_gold(&ix);
+	gold_t ax = { "example.com.", RR_AXFR, 0, false, RCODE_REFUSED, false, false, "", "", "" };
+	run_gold(&ax);
+	gold_t other = { "example.org.", RR_IXFR, 0, false, RCODE_NOTAUTH, false, false, "", "", "" };
+	run_gold(&other);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden), cmocka_unit_test(test_big_tcp),
 		cmocka_unit_test(test_header_rules), cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_tsig_queries), cmocka_unit_test(test_ixfr_over_udp),
 	};
 	return cmocka_run_group_tests_name("query", tests, setup, teardown);
 }
