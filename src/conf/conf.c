@@ -109,8 +109,9 @@ static const conf_item_t conf_zones_items[] = {
 	{ "watch", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zones_t, watch), NULL },
 	/* Journals and served-serial state; unset: IXFR history kept in memory only. */
 	{ "storage", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, storage), NULL },
-	/* increment: an edit always propagates, even when the serial was not raised. */
-	{ "serial-policy", CONF_T_ENUM, 0, 0, "increment", NULL, offsetof(conf_zones_t, serial_policy),
+	/* keep: the served serial is the file's, as with BIND and NSD; increment
+	 * and the others make every edit propagate even without a serial bump. */
+	{ "serial-policy", CONF_T_ENUM, 0, 0, "keep", NULL, offsetof(conf_zones_t, serial_policy),
 	  conf_serial_policies },
 	{ "journal-max-changesets", CONF_T_INT, 1, 1000000, "100", NULL,
 	  offsetof(conf_zones_t, journal_max_changesets), NULL },
