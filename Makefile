@@ -103,6 +103,7 @@ fuzz:
 
 bench: all
 	./bench/run.sh
+	./bench/xfr.sh | tee bench/out/xfr.md
 
 demo: all
 	./scripts/demo.sh
