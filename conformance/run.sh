@@ -191,6 +191,8 @@ fi
 
 [ "$diff_rc" -eq 0 ] || rc=1
 [ "$checks_failed" -eq 0 ] || rc=1
+# --- 4. flame-dnsd as the primary of knotd and named (NOTIFY, AXFR, IXFR) ----
+BUILD="$BUILD" ./conformance/secondaries.sh || rc=1
 if [ "$rc" -ne 0 ]; then
 	fail "see above ($REPORT)"
 fi

@@ -21,10 +21,13 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "dns/dname.h"
 #include "server/control.h"
 #include "server/server.h"
+#include "tsig/keyfile.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "xfr/notify.h"
 #include "zone/zonedir.h"
 
 #define FLAME_VERSION "0.1.0"
@@ -162,6 +165,67 @@ write_pidfile(const char *path)
 	return 0;
 }
 
+/**
+ * NOTIFY targets from the config. Their keys are looked up in a keyring of
+ * our own, read from keys.files like the server's, so that a target naming
+ * a key that no file defines stops the start-up with a clear error.
+ * Nothing is created when no target is configured.
+ */
+static int
+notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
+{
+	char err[1024];
+	notify_target_t *t = NULL;
+	const conf_notify_list_t *l = &conf->notify.targets;
+	int ret = FL_ENOMEM;
+
+	*kr = NULL;
+	*out = NULL;
+	if (l->count == 0)
+		return 0;
+	*kr = tsig_keyring_new();
+	t = calloc(l->count, sizeof(*t));
+	if (*kr == NULL || t == NULL)
+		goto fail;
+	for (size_t i = 0; i < conf->keys.files.count; i++) {
+		ret = tsig_keyring_load_file(*kr, conf->keys.files.v[i], err, sizeof(err));
+		if (ret != 0) {
+			log_error("%s", err);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < l->count; i++) {
+		const conf_notify_target_t *c = &l->v[i];
+		memcpy(&t[i].addr, &c->addr.addr, sizeof(t[i].addr));
+		t[i].addrlen = c->addr.addrlen;
+		snprintf(t[i].text, sizeof(t[i].text), "%s", c->addr.text);
+		if (!c->has_key)
+			continue;
+		t[i].key = tsig_keyring_find(*kr, c->key);
+		if (t[i].key == NULL) {
+			char kname[1024] = "?";
+			dname_to_str(c->key, kname, sizeof(kname));
+			log_error("notify.targets: target %s uses key '%s', which no file of keys.files defines",
+				  c->addr.text, kname);
+			ret = FL_ENOENT;
+			goto fail;
+		}
+	}
+	notify_opts_t no = { .targets = t, .ntargets = l->count, .tries = (unsigned)conf->notify.retries,
+			     .timeout_ms = (unsigned)conf->notify.timeout_ms };
+	*out = notify_new(&no);
+	ret = *out != NULL ? 0 : FL_ENOMEM;
+	if (ret != 0)
+		log_error("out of memory");
+fail:
+	free(t);
+	if (ret != 0) {
+		tsig_keyring_free(*kr);
+		*kr = NULL;
+	}
+	return ret;
+}
+
 /** Switch to pw's uid/gid for good and prove that it stuck. */
 static int
 drop_privileges(const struct passwd *pw)
@@ -204,6 +268,8 @@ main(int argc, char **argv)
 	zonedb_t *db = NULL;
 	zonedir_deps_t *deps = NULL;
 	primary_t *primary = NULL;
+	notify_t *notify = NULL;
+	tsig_keyring_t *notify_keys = NULL;
 	server_t *srv = NULL;
 	struct passwd *pw = NULL;
 	bool pidfile_written = false;
@@ -242,6 +308,9 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* 1b. NOTIFY targets and their keys (key files are read while still root). */
+	if (notify_setup(&conf, &notify_keys, &notify) != 0)
+		goto out;
 
 	/* 2. Zones, before sockets: a daemon that cannot serve should not bind.
 	 * The time is taken first, on the clock file timestamps use, so the
@@ -317,7 +386,7 @@ main(int argc, char **argv)
 		   addrs, server_workers(srv));
 
 	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at,
-				       .primary = primary };
+				       .primary = primary, .notify = notify };
 	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
 	server_stop(srv);
@@ -327,6 +396,9 @@ out:
 	zonedb_release(db);
 	zonedir_deps_free(deps);
 	primary_free(primary);
+	/* The targets point into the keyring: the notify state goes first. */
+	notify_free(notify);
+	tsig_keyring_free(notify_keys);
 	if (pidfile_written && unlink(conf.server.pidfile) != 0)
 		/* After dropping privileges a pidfile in a root-owned directory stays. */
 		log_info("pidfile %s not removed: %s", conf.server.pidfile, strerror(errno));

@@ -33,6 +33,7 @@
 #include <yaml.h>
 
 #include "conf/conf.h"
+#include "dns/dname.h"
 #include "util/err.h"
 
 /** Value types a row can have. */
@@ -44,6 +45,7 @@ typedef enum {
 	CONF_T_LISTEN, /*!< conf_listen_list_t: one address or a list */
 	CONF_T_STRLIST, /*!< conf_strlist_t: one string or a list */
 	CONF_T_ACL,    /*!< conf_acl_t: one rule or a list ("ADDR[/LEN] [key NAME]") */
+	CONF_T_NOTIFY, /*!< conf_notify_list_t: one target or a list ("ADDR@PORT [key NAME]") */
 } conf_type_t;
 
 /** One option. */
@@ -132,12 +134,24 @@ static const conf_item_t conf_transfer_items[] = {
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
+#define NTF(f) offsetof(conf_notify_t, f)
+static const conf_item_t conf_notify_items[] = {
+	/* Secondaries to NOTIFY after each change; none by default. */
+	{ "targets", CONF_T_NOTIFY, 0, 0, NULL, NULL, NTF(targets), NULL },
+	/* 5 tries, 1 s doubling: about 31 s before giving up, within the TSIG fudge. */
+	{ "retries", CONF_T_INT, 1, 20, "5", NULL, NTF(retries), NULL },
+	{ "timeout-ms", CONF_T_INT, 10, 60000, "1000", NULL, NTF(timeout_ms), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef NTF
+
 static const conf_section_t conf_sections[] = {
 	{ "server", offsetof(conf_t, server), conf_server_items },
 	{ "log", offsetof(conf_t, log), conf_log_items },
 	{ "zones", offsetof(conf_t, zones), conf_zones_items },
 	{ "keys", offsetof(conf_t, keys), conf_keys_items },
 	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items },
+	{ "notify", offsetof(conf_t, notify), conf_notify_items },
 	{ NULL, 0, NULL },
 };
 
@@ -240,6 +254,40 @@ conf_parse_listen(const char *text, conf_listen_t *out)
 	} else {
 		return FL_ESYNTAX;
 	}
+	return 0;
+}
+
+int
+conf_parse_notify_target(const char *text, conf_notify_target_t *out)
+{
+	char addr[128];
+	size_t alen = strcspn(text, " \t");
+	const char *rest = text + alen;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= sizeof(addr))
+		return FL_ESYNTAX;
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (conf_parse_listen(addr, &out->addr) != 0)
+		return FL_ESYNTAX;
+	rest += strspn(rest, " \t");
+	if (*rest == '\0')
+		return 0;
+	if (strncmp(rest, "key", 3) != 0 || (rest[3] != ' ' && rest[3] != '\t'))
+		return FL_ESYNTAX;
+	rest += 3;
+	rest += strspn(rest, " \t");
+	size_t kl = strcspn(rest, " \t");
+	/* Nothing may follow the key name: a typo must not pass silently. */
+	if (kl == 0 || rest[kl + strspn(rest + kl, " \t")] != '\0')
+		return FL_ESYNTAX;
+	/* Key names are absolute whether or not written with the dot. */
+	uint8_t root = 0;
+	if (dname_from_str(rest, kl, &root, out->key) < 0)
+		return FL_ESYNTAX;
+	dname_lower(out->key);
+	out->has_key = true;
 	return 0;
 }
 
@@ -390,6 +438,24 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 		l->rules = grown;
 		return 0;
 	}
+	case CONF_T_NOTIFY: {
+		conf_notify_list_t *l = field;
+		conf_notify_target_t t;
+		if (conf_parse_notify_target(text, &t) != 0) {
+			snprintf(why, whylen, "bad target '%s' (expected ADDR@PORT [key NAME])", text);
+			return FL_ESYNTAX;
+		}
+		if (!append)
+			l->count = 0;
+		conf_notify_target_t *grown = realloc(l->v, (l->count + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return FL_ENOMEM;
+		}
+		grown[l->count++] = t;
+		l->v = grown;
+		return 0;
+	}
 	}
 	assert(!"unknown conf type");
 	return FL_EINVAL;
@@ -423,6 +489,13 @@ conf_item_clear(const conf_item_t *it, void *field)
 		conf_acl_t *l = field;
 		free(l->rules);
 		l->rules = NULL;
+		l->count = 0;
+		break;
+	}
+	case CONF_T_NOTIFY: {
+		conf_notify_list_t *l = field;
+		free(l->v);
+		l->v = NULL;
 		l->count = 0;
 		break;
 	}
@@ -485,7 +558,8 @@ conf_walk_item(conf_ctx_t *ctx, yaml_document_t *doc, const conf_section_t *sec,
 	int ret;
 
 	if (val->type == YAML_SEQUENCE_NODE) {
-		if (it->type != CONF_T_LISTEN && it->type != CONF_T_STRLIST && it->type != CONF_T_ACL) {
+		if (it->type != CONF_T_LISTEN && it->type != CONF_T_STRLIST && it->type != CONF_T_ACL &&
+		    it->type != CONF_T_NOTIFY) {
 			conf_err_at(ctx, val->start_mark, "%s.%s: expected a single value, got a list",
 				    sec->name, it->key);
 			return FL_ESYNTAX;

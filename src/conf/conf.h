@@ -94,6 +94,26 @@ typedef struct conf_transfer {
 	conf_acl_t allow;          /*!< who may AXFR/IXFR; empty = nobody */
 } conf_transfer_t;
 
+/** One NOTIFY target: "ADDR@PORT [key NAME]". */
+typedef struct conf_notify_target {
+	conf_listen_t addr;        /*!< where to send (port 53 when omitted) */
+	bool has_key;
+	uint8_t key[DNAME_MAXLEN]; /*!< TSIG key name (lowercased wire) when has_key */
+} conf_notify_target_t;
+
+/** A list of NOTIFY targets. */
+typedef struct conf_notify_list {
+	conf_notify_target_t *v;   /*!< count entries (malloc) */
+	size_t count;
+} conf_notify_list_t;
+
+/** notify: section (RFC 1996, NOTIFY out). */
+typedef struct conf_notify {
+	conf_notify_list_t targets; /*!< empty: no NOTIFY is sent */
+	int64_t retries;           /*!< tries per NOTIFY in all */
+	int64_t timeout_ms;        /*!< gap before the second try, doubled after each */
+} conf_notify_t;
+
 /** The whole configuration. Strings and arrays are owned (conf_free). */
 typedef struct conf {
 	conf_server_t server;
@@ -101,6 +121,7 @@ typedef struct conf {
 	conf_zones_t zones;
 	conf_keys_t keys;
 	conf_transfer_t transfer;
+	conf_notify_t notify;
 } conf_t;
 
 /**
@@ -149,3 +170,11 @@ void conf_free(conf_t *c);
  * \return 0 or FL_ESYNTAX (bad address or port; port must be 1..65535).
  */
 int conf_parse_listen(const char *text, conf_listen_t *out);
+
+/**
+ * \brief Parse a NOTIFY target: "ADDR@PORT", "[ADDR]@PORT" or "ADDR",
+ * optionally followed by "key NAME" ("198.51.100.2@53 key transfer-key").
+ * Whether the key exists is checked at start-up, against the keyring.
+ * \return 0 or FL_ESYNTAX.
+ */
+int conf_parse_notify_target(const char *text, conf_notify_target_t *out);

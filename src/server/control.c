@@ -31,6 +31,7 @@ typedef struct {
 	zonedir_deps_t *deps;   /*!< may be NULL */
 	primary_t *primary;     /*!< may be NULL */
 	watch_t *watch;         /*!< NULL: not watching */
+	notify_t *notify;       /*!< may be NULL */
 } control_t;
 
 /** A growable list of owned strings. */
@@ -44,6 +45,7 @@ static void control_on_stop(int sig, short what, void *arg);
 static void control_on_reload(int sig, short what, void *arg);
 static void control_on_watch(void *arg, const watch_batch_t *b);
 static void control_add_name(void *arg, const char *fname);
+static void control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next);
 
 static uint64_t
 control_now_us(void)
@@ -122,8 +124,12 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 		next = primary_commit(ctl->primary, old, next);
 	if (fnames != NULL)
 		control_describe(old, next, fnames, n, what, sizeof(what));
-	if (next != NULL)
-		zonedb_release(server_swap_db(ctl->srv, next));
+	if (next != NULL) {
+		zonedb_t *prev = server_swap_db(ctl->srv, next);
+		/* Before the release: prev is still readable here. */
+		control_notify(ctl, prev, next);
+		zonedb_release(prev);
+	}
 	if (fnames == NULL)
 		return; /* a full reload logs its own summary */
 	if (event_us == 0) {
@@ -135,6 +141,24 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 	log_notice("reload (%s): %s%s; %s %.1f ms after the last event, serving %zu zones", cause,
 		   next != NULL ? "" : "nothing published: ", what,
 		   next != NULL ? "published" : "done", ms, zonedb_count(server_db(ctl->srv)));
+}
+
+/* NOTIFY (RFC 1996) every zone of the published snapshot whose serial is
+ * not the one served before: a new zone too, since a secondary may already
+ * be configured for it. Called after the swap, so a secondary that reacts
+ * at once already sees the new serial. */
+static void
+control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next)
+{
+	if (ctl->notify == NULL || notify_targets(ctl->notify) == 0)
+		return;
+	uint64_t now = control_now_us();
+	for (size_t i = 0; i < zonedb_count(next); i++) {
+		const zone_t *z = zonedb_at(next, i);
+		const zone_t *o = prev != NULL ? zonedb_get(prev, z->origin) : NULL;
+		if (o == NULL || o->serial != z->serial)
+			notify_zone_changed(ctl->notify, z, now); /* failures are logged there */
+	}
 }
 
 /* Tell the watcher which included files (and so which directories) matter now. */
@@ -267,7 +291,8 @@ done:
 int
 control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
-	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, opts != NULL ? opts->primary : NULL, NULL };
+	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, opts != NULL ? opts->primary : NULL, NULL,
+			  opts != NULL ? opts->notify : NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
 
@@ -279,6 +304,8 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 	ev_hup = evsignal_new(ctl.base, SIGHUP, control_on_reload, &ctl);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL || event_add(ev_term, NULL) != 0 ||
 	    event_add(ev_int, NULL) != 0 || event_add(ev_hup, NULL) != 0)
+		goto fail;
+	if (ctl.notify != NULL && notify_start(ctl.notify, ctl.base) != 0)
 		goto fail;
 	/* Without a watch the daemon still serves and SIGHUP still reloads:
 	 * a failure here is logged by watch_new and is not fatal. */
@@ -300,6 +327,8 @@ fail:
 		log_error("control loop: out of memory");
 	/* Reverse order of creation. */
 	watch_free(ctl.watch);
+	if (ctl.notify != NULL)
+		notify_stop(ctl.notify);
 	if (ev_hup != NULL)
 		event_free(ev_hup);
 	if (ev_int != NULL)

@@ -6,7 +6,9 @@
  * SIGTERM/SIGINT end the loop; SIGHUP reloads the zone directory (build a
  * new snapshot beside the served one, swap, wait for the workers, free the
  * old one); the zone watcher (watch.h) reloads just the zones whose files
- * changed. Later: timers, the control socket, metrics.
+ * changed; every zone published with a new serial is NOTIFYed to the
+ * configured targets (notify.h), whose sockets and timer live in this loop.
+ * Later: the control socket, metrics.
  */
 #pragma once
 
@@ -15,6 +17,7 @@
 
 #include "server/primary.h"
 #include "server/server.h"
+#include "xfr/notify.h"
 #include "zone/zonedir.h"
 
 /** How the loop keeps the zones current. */
@@ -27,6 +30,9 @@ typedef struct control_opts {
 					        zones were read (changes after it are caught
 					        up when the watch starts); may be NULL */
 	primary_t *primary;                /*!< commit step of reloaded zones; NULL = publish as loaded */
+	notify_t *notify;                  /*!< NOTIFY out after each published change; NULL = none.
+					        Started on the loop's base and stopped before
+					        control_run returns; still owned by the caller */
 } control_opts_t;
 
 /**

@@ -7,6 +7,8 @@
 #  - unsigned request from an address whose rule requires a key: refused;
 #    wrong secret: BADSIG; unknown key: BADKEY; zone we do not serve:
 #    NOTAUTH; each refusal logged with its reason;
+#  - a client clock past the fudge (faketime): BADTIME; signed ordinary
+#    queries get signed answers;
 #  - IXFR with the current serial: the single SOA; with an unknown older
 #    serial (no history yet): an AXFR-style answer;
 #  - a query after a transfer on the same connection is still answered.
@@ -74,6 +76,18 @@ out=$(kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$OTHER" example.com AXFR 
 check_match "wrong secret: BADSIG" "BADSIG" "$out"
 out=$(kdig @127.0.0.1 -p $PORT -y "hmac-sha512:other-key:$OTHER" example.com AXFR 2>&1)
 check_match "unknown key: BADKEY" "BADKEY" "$out"
+if command -v faketime >/dev/null; then
+	out=$(faketime -f '+1h' kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" example.com AXFR 2>&1)
+	check_match "client clock 1 h ahead (past the 300 s fudge): BADTIME" "BADTIME" "$out"
+	out=$(faketime -f '-10m' kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" example.com SOA 2>&1)
+	check_match "signed query 10 min behind: BADTIME" "BADTIME" "$out"
+else
+	echo "FAIL faketime missing (make deps)"
+	FAILS=$((FAILS + 1))
+fi
+out=$(kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" www.example.com CNAME 2>&1)
+check_match "signed ordinary query: signed NOERROR answer" "status: NOERROR" "$out"
+check_match "signed ordinary query: TSIG in the answer" "TSIG.*NOERROR" "$out"
 out=$(dig @::1 -p $PORT example.com AXFR 2>&1)
 check "::1 allowed without a key" "$want" "$(canon <<<"$out")"
 out=$(kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" example.org AXFR 2>&1)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "dns/dname.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -167,6 +168,16 @@ static const bad_case_t bad_cases[] = {
 	{ "transfer:\n  allow: [ \"1.2.3.4/40\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '1.2.3.4/40' (expected ADDR[/LEN] [key NAME])" },
 	{ "transfer:\n  allow: [ \"::1 kye k\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '::1 kye k' (expected ADDR[/LEN] [key NAME])" },
 	{ "keys:\n  files: { a: 1 }\n", "b.yaml:2:10: keys.files: expected a value, got a mapping" },
+	/* notify */
+	{ "notify:\n  targets: [ \"1.2.3.4@99999\" ]\n", "b.yaml:2:14: notify.targets: bad target '1.2.3.4@99999' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: [ \"::1@53 kye k\" ]\n", "b.yaml:2:14: notify.targets: bad target '::1@53 kye k' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: [ \"127.0.0.1 key k extra\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key k extra' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: [ \"127.0.0.1 key\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: [ \"ns2.example.com@53\" ]\n", "b.yaml:2:14: notify.targets: bad target 'ns2.example.com@53' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: { a: 1 }\n", "b.yaml:2:12: notify.targets: expected a value, got a mapping" },
+	{ "notify:\n  retries: 0\n", "b.yaml:2:12: notify.retries: 0 is out of range 1..20" },
+	{ "notify:\n  timeout-ms: 5\n", "b.yaml:2:15: notify.timeout-ms: 5 is out of range 10..60000" },
+	{ "notify:\n  retry: 3\n", "b.yaml:2:3: unknown key 'retry' in section 'notify'" },
 };
 
 static void
@@ -305,6 +316,47 @@ test_transfer_and_keys(void **state)
 	conf_free(&c);
 }
 
+static void
+test_notify(void **state)
+{
+	static const char yaml[] = "notify:\n"
+				   "  targets: [ \"198.51.100.2@53 key Transfer-Key\", \"[fd53:f1a3::2]@53\",\n"
+				   "             \"127.0.0.1@5353\", \"192.0.2.9\" ]\n"
+				   "  retries: 7\n"
+				   "  timeout-ms: 250\n";
+	conf_t c;
+	char err[256];
+	uint8_t want[DNAME_MAXLEN];
+	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "n.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.notify.targets.count, 4);
+	assert_string_equal(c.notify.targets.v[0].addr.text, "198.51.100.2@53");
+	assert_true(c.notify.targets.v[0].has_key);
+	/* lowercased, absolute */
+	assert_true(dname_from_str("transfer-key.", 13, NULL, want) > 0);
+	assert_true(dname_eq(c.notify.targets.v[0].key, want));
+	assert_string_equal(c.notify.targets.v[1].addr.text, "fd53:f1a3::2@53");
+	assert_int_equal(c.notify.targets.v[1].addr.addr.ss_family, AF_INET6);
+	assert_false(c.notify.targets.v[1].has_key);
+	assert_string_equal(c.notify.targets.v[2].addr.text, "127.0.0.1@5353");
+	assert_string_equal(c.notify.targets.v[3].addr.text, "192.0.2.9@53");
+	assert_int_equal(c.notify.retries, 7);
+	assert_int_equal(c.notify.timeout_ms, 250);
+	conf_free(&c);
+
+	/* defaults: no targets, 5 tries, 1 s */
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(c.notify.targets.count, 0);
+	assert_int_equal(c.notify.retries, 5);
+	assert_int_equal(c.notify.timeout_ms, 1000);
+	/* conf_set appends or replaces like the other lists */
+	assert_int_equal(conf_set(&c, "notify.targets", "127.0.0.1@53 key k", false, err, sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "notify.targets", "::1", true, err, sizeof(err)), 0);
+	assert_int_equal(c.notify.targets.count, 2);
+	assert_int_equal(conf_set(&c, "notify.targets", "bad@", true, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "notify.targets: bad target 'bad@' (expected ADDR@PORT [key NAME])");
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -316,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_single_listen_and_set),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_transfer_and_keys),
+		cmocka_unit_test(test_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Interop: flame-dnsd as the primary of real secondaries, knotd and named.
+#
+# flame-dnsd (127.0.0.1@25400) serves example.com. with a TSIG key, allows
+# transfers with that key and NOTIFYs both secondaries with it. knotd
+# (@25401) and named (@25402) are secondaries of it with the same key.
+# Steps, each with a bounded wait and a line saying what it saw:
+#  1. both load the zone by AXFR at start;
+#  2. an edit of the zone file on flame: both get our NOTIFY (logged by
+#     them) and pull the change by IXFR (their logs say so);
+#  3. each secondary's AXFR equals flame's (sorted, TSIG stripped,
+#     canonicalized by ldns-read-zone -c).
+# SKIP when knotd or named is missing. Kills only the PIDs it started.
+# Environment: BUILD (default build). Ports 25400-25402.
+set -u
+cd "$(dirname "$0")/.."
+
+BUILD="${BUILD:-build}"
+DAEMON="$PWD/$BUILD/flame-dnsd"
+FPORT=25400
+KPORT=25401
+NPORT=25402
+case "$BUILD" in *asan*) SLOW=4 ;; *) SLOW=1 ;; esac
+OUT=conformance/out
+TAG=$(basename "$BUILD")
+
+if [ ! -x "$DAEMON" ]; then
+	echo "secondaries: SKIP ($DAEMON not built)"
+	exit 0
+fi
+for bin in knotd knotc named kdig tsig-keygen ldns-read-zone; do
+	if ! command -v "$bin" >/dev/null 2>&1; then
+		echo "secondaries: SKIP ($bin not installed; scripts/deps.sh installs it)"
+		exit 0
+	fi
+done
+
+TMP=$(mktemp -d /tmp/flame-secondaries.XXXXXX) || exit 1
+mkdir -p "$OUT"
+FLAME_PID="" KNOT_PID="" NAMED_PID=""
+stop_pid() { # stop_pid PID: TERM, bounded wait, then KILL
+	local p=$1
+	[ -n "$p" ] || return 0
+	kill "$p" 2>/dev/null || return 0
+	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+}
+cleanup() {
+	stop_pid "$NAMED_PID"
+	stop_pid "$KNOT_PID"
+	stop_pid "$FLAME_PID"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "secondaries: FAIL: $*"
+	for f in flame.log knot.log named.log; do
+		[ -s "$TMP/$f" ] && cp "$TMP/$f" "$OUT/$TAG-secondaries-$f" && echo "  log: $OUT/$TAG-secondaries-$f"
+	done
+	exit 1
+}
+say() { echo "secondaries: $*"; }
+
+# --- the key and the zone -----------------------------------------------------
+KEY=xfr-key
+tsig-keygen -a hmac-sha256 "$KEY" >"$TMP/xfr.key"
+SECRET=$(sed -n 's/.*secret "\(.*\)";.*/\1/p' "$TMP/xfr.key")
+mkdir -p "$TMP/zones" "$TMP/storage"
+zone() { # zone WWW-ADDR [EXTRA]
+	{
+		echo '$TTL 300'
+		echo '@ IN SOA ns1.example.com. hostmaster.example.com. 2024010101 3600 900 604800 300'
+		echo '@ IN NS ns1'
+		echo '@ IN NS ns2'
+		echo 'ns1 IN A 127.0.0.1'
+		echo 'ns2 IN A 127.0.0.2'
+		echo "www IN A $1"
+		echo 'mail IN MX 10 mx.example.net.'
+		echo 'txt IN TXT "interop test"'
+		[ -n "${2:-}" ] && echo "$2"
+	} >"$TMP/zones/example.com.zone.tmp"
+	mv "$TMP/zones/example.com.zone.tmp" "$TMP/zones/example.com.zone"
+}
+zone 192.0.2.1
+
+# --- flame-dnsd, the primary --------------------------------------------------
+cat >"$TMP/flame.yaml" <<YAML
+keys:
+  files: [ "$TMP/xfr.key" ]
+zones:
+  directory: "$TMP/zones"
+  storage: "$TMP/storage"
+  serial-policy: increment
+transfer:
+  allow: [ "127.0.0.1 key $KEY" ]
+notify:
+  targets: [ "127.0.0.1@$KPORT key $KEY", "127.0.0.1@$NPORT key $KEY" ]
+  retries: 5
+  timeout-ms: 500
+YAML
+"$DAEMON" -c "$TMP/flame.yaml" --listen "127.0.0.1@$FPORT" --workers 1 >"$TMP/flame.log" 2>&1 &
+FLAME_PID=$!
+for _ in $(seq 1 $((100 * SLOW))); do
+	kill -0 "$FLAME_PID" 2>/dev/null || fail "flame-dnsd exited at start-up"
+	grep -q "flame-dnsd ready" "$TMP/flame.log" && break
+	sleep 0.1
+done
+grep -q "flame-dnsd ready" "$TMP/flame.log" || fail "flame-dnsd not ready"
+fserial() { kdig @127.0.0.1 -p "$FPORT" +time=1 +retry=0 +short example.com SOA 2>/dev/null | awk '{print $3}'; }
+S0=$(fserial)
+say "flame-dnsd serves example.com. serial $S0"
+
+# --- knotd, secondary ---------------------------------------------------------
+mkdir -p "$TMP/knot/run" "$TMP/knot/db" "$TMP/knot/zones"
+cat >"$TMP/knot/knot.conf" <<KNOT
+server:
+    rundir: "$TMP/knot/run"
+    listen: 127.0.0.1@$KPORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$TMP/knot/db"
+log:
+  - target: stderr
+    any: info
+key:
+  - id: $KEY
+    algorithm: hmac-sha256
+    secret: $SECRET
+remote:
+  - id: flame
+    address: 127.0.0.1@$FPORT
+    key: $KEY
+acl:
+  - id: notify-from-flame
+    address: 127.0.0.1
+    key: $KEY
+    action: notify
+  - id: local-transfer
+    address: 127.0.0.1
+    action: transfer
+template:
+  - id: default
+    storage: "$TMP/knot/zones"
+    zonefile-sync: -1
+    zonefile-load: none
+    semantic-checks: off
+zone:
+  - domain: example.com.
+    master: flame
+    acl: [ notify-from-flame, local-transfer ]
+KNOT
+knotd -c "$TMP/knot/knot.conf" >"$TMP/knot.log" 2>&1 &
+KNOT_PID=$!
+
+# --- named, secondary ---------------------------------------------------------
+mkdir -p "$TMP/named"
+cat >"$TMP/named/named.conf" <<NAMED
+options {
+	directory "$TMP/named";
+	pid-file "$TMP/named/named.pid";
+	session-keyfile "$TMP/named/session.key";
+	managed-keys-directory "$TMP/named";
+	listen-on port $NPORT { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	notify no;
+	dnssec-validation no;
+	allow-transfer { 127.0.0.1; };
+};
+controls { };
+// -f, not -g: -g would ignore this. Debug 3 on xfer-in makes named name the
+// transfer type ("requesting IXFR"), which its info level does not.
+logging {
+	channel to_file {
+		file "$TMP/named.log";
+		severity debug 3;
+		print-time yes;
+		print-severity yes;
+	};
+	channel info_file {
+		file "$TMP/named.log";
+		severity info;
+		print-time yes;
+	};
+	category xfer-in { to_file; };
+	category default { info_file; };
+};
+key "$KEY" {
+	algorithm hmac-sha256;
+	secret "$SECRET";
+};
+zone "example.com" {
+	type secondary;
+	primaries { 127.0.0.1 port $FPORT key "$KEY"; };
+	allow-notify { key "$KEY"; };
+	file "example.com.db";
+};
+NAMED
+named -f -4 -u root -d 3 -c "$TMP/named/named.conf" >"$TMP/named.stderr" 2>&1 &
+NAMED_PID=$!
+
+sserial() { # sserial PORT
+	kdig @127.0.0.1 -p "$1" +time=1 +retry=0 +short example.com SOA 2>/dev/null | awk '{print $3}'
+}
+wait_serial() { # wait_serial PORT SERIAL SECONDS
+	local i
+	for i in $(seq 1 $(($3 * 10 * SLOW))); do
+		[ "$(sserial "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+axfr() { # axfr PORT [kdig args]: the zone, TSIG stripped, canonical, sorted, one SOA
+	local p=$1
+	shift
+	kdig @127.0.0.1 -p "$p" +time=3 +retry=0 "$@" example.com AXFR 2>&1 | grep -v '^;' | grep -v '^$' |
+		awk '$4 != "TSIG"' >"$TMP/axfr.$p.raw"
+	ldns-read-zone -c "$TMP/axfr.$p.raw" 2>&1 | sort -u
+}
+
+rc=0
+# --- 1. AXFR at start ---------------------------------------------------------
+kill -0 "$KNOT_PID" 2>/dev/null || fail "knotd exited at start-up"
+if wait_serial "$KPORT" "$S0" 15; then
+	say "knotd loaded serial $S0: $(grep -E 'AXFR, incoming.*(finished|completed)' "$TMP/knot.log" | head -n1)"
+else
+	say "knotd did not load serial $S0 (has '$(sserial $KPORT)')"
+	rc=1
+fi
+kill -0 "$NAMED_PID" 2>/dev/null || fail "named exited at start-up"
+if wait_serial "$NPORT" "$S0" 15; then
+	say "named loaded serial $S0: $(grep -E "transfer of 'example.com/IN'.*Transfer status: success" "$TMP/named.log" | head -n1)"
+else
+	say "named did not load serial $S0 (has '$(sserial $NPORT)')"
+	rc=1
+fi
+[ "$rc" -eq 0 ] || fail "initial AXFR"
+
+# --- 2. an edit: NOTIFY, then IXFR --------------------------------------------
+zone 192.0.2.2 'new IN AAAA 2001:db8::2'
+S1=""
+for _ in $(seq 1 $((50 * SLOW))); do
+	S1=$(fserial)
+	[ -n "$S1" ] && [ "$S1" != "$S0" ] && break
+	sleep 0.1
+done
+[ "$S1" != "$S0" ] || fail "flame-dnsd did not publish the edit"
+say "flame-dnsd published serial $S1"
+for who in knotd:$KPORT named:$NPORT; do
+	name=${who%%:*} port=${who##*:}
+	if wait_serial "$port" "$S1" 15; then
+		say "$name has serial $S1"
+	else
+		say "$name still has serial '$(sserial "$port")', not $S1"
+		rc=1
+	fi
+done
+# Our side: both NOTIFYs answered.
+for port in $KPORT $NPORT; do
+	l=$(grep "notify example.com. serial $S1 to 127.0.0.1@$port key $KEY: answered" "$TMP/flame.log")
+	if [ -n "$l" ]; then say "flame: ${l#*notice: }"; else say "flame: no answered NOTIFY to port $port"; rc=1; fi
+done
+# knotd: NOTIFY received and IXFR.
+sleep 0.5
+l=$(grep -iE "NOTIFY, incoming, remote 127\.0\.0\.1@[0-9]+.*serial $S1" "$TMP/knot.log" | head -n1)
+[ -n "$l" ] && say "knotd: $l" || { say "knotd: no NOTIFY logged"; rc=1; }
+l=$(grep -E "IXFR, incoming, remote 127\.0\.0\.1@$FPORT.*(finished|started)" "$TMP/knot.log" | tail -n2)
+[ -n "$l" ] && say "knotd: $l" || { say "knotd: no IXFR logged"; rc=1; }
+# named: NOTIFY received and an incremental transfer.
+l=$(grep -E "notify from 127\.0\.0\.1#[0-9]+: serial $S1" "$TMP/named.log" | head -n1)
+[ -n "$l" ] && say "named: $l" || { say "named: no NOTIFY logged"; rc=1; }
+l=$(grep -E "transfer of 'example.com/IN' from 127\.0\.0\.1#$FPORT: (Transfer status|Transfer completed|.*IXFR|.*incremental)" "$TMP/named.log" | tail -n4)
+say "named: $l"
+grep -Eq "from 127\.0\.0\.1#$FPORT: .*(IXFR|incremental)" "$TMP/named.log" || { say "named: no IXFR logged"; rc=1; }
+[ "$(grep -c "from 127\.0\.0\.1#$FPORT: Transfer status: success" "$TMP/named.log")" -ge 2 ] ||
+	{ say "named: second transfer not successful"; rc=1; }
+
+# --- 3. same zone everywhere --------------------------------------------------
+axfr "$FPORT" -y "hmac-sha256:$KEY:$SECRET" >"$TMP/flame.zone"
+axfr "$KPORT" >"$TMP/knot.zone"
+axfr "$NPORT" >"$TMP/named.zone"
+say "flame AXFR: $(wc -l <"$TMP/flame.zone") records, serial $(awk '$4 == "SOA" {print $7}' "$TMP/flame.zone")"
+grep -q "2001:db8::2" "$TMP/flame.zone" || { say "flame AXFR lacks the edit"; rc=1; }
+for s in knot named; do
+	if diff -u "$TMP/flame.zone" "$TMP/$s.zone" >"$TMP/$s.diff"; then
+		say "$s AXFR identical to flame's ($(wc -l <"$TMP/$s.zone") records)"
+	else
+		say "$s AXFR differs from flame's:"
+		cat "$TMP/$s.diff"
+		rc=1
+	fi
+done
+
+# --- flame-dnsd stops cleanly -------------------------------------------------
+kill -TERM "$FLAME_PID"
+for _ in $(seq 1 $((50 * SLOW))); do kill -0 "$FLAME_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$FLAME_PID"
+st=$?
+FLAME_PID=""
+[ "$st" -eq 0 ] || { say "flame-dnsd exit status $st after SIGTERM"; rc=1; }
+if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/flame.log"; then
+	say "sanitizer report in the flame-dnsd log"
+	rc=1
+fi
+[ "$rc" -eq 0 ] || fail "see above"
+echo "secondaries ($BUILD): passed"
