@@ -171,6 +171,25 @@ write_pidfile(const char *path)
  * a key that no file defines stops the start-up with a clear error.
  * Nothing is created when no target is configured.
  */
+/* Fill t from a configured target; the key must be in kr. */
+static int
+notify_target_from(const conf_notify_target_t *c, const tsig_keyring_t *kr, const char *where,
+		   notify_target_t *t)
+{
+	memcpy(&t->addr, &c->addr.addr, sizeof(t->addr));
+	t->addrlen = c->addr.addrlen;
+	snprintf(t->text, sizeof(t->text), "%s", c->addr.text);
+	if (!c->has_key)
+		return 0;
+	t->key = tsig_keyring_find(kr, c->key);
+	if (t->key != NULL)
+		return 0;
+	char kname[1024] = "?";
+	dname_to_str(c->key, kname, sizeof(kname));
+	log_error("%s: target %s uses key '%s', which no file of keys.files defines", where, c->addr.text, kname);
+	return FL_ENOENT;
+}
+
 static int
 notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 {
@@ -178,13 +197,16 @@ notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 	notify_target_t *t = NULL;
 	const conf_notify_list_t *l = &conf->notify.targets;
 	int ret = FL_ENOMEM;
+	size_t total = l->count, n = 0;
+	for (size_t z = 0; z < conf->nzone; z++)
+		total += conf->zone[z].notify.count;
 
 	*kr = NULL;
 	*out = NULL;
-	if (l->count == 0)
+	if (total == 0)
 		return 0;
 	*kr = tsig_keyring_new();
-	t = calloc(l->count, sizeof(*t));
+	t = calloc(total, sizeof(*t));
 	if (*kr == NULL || t == NULL)
 		goto fail;
 	for (size_t i = 0; i < conf->keys.files.count; i++) {
@@ -194,24 +216,28 @@ notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 			goto fail;
 		}
 	}
-	for (size_t i = 0; i < l->count; i++) {
-		const conf_notify_target_t *c = &l->v[i];
-		memcpy(&t[i].addr, &c->addr.addr, sizeof(t[i].addr));
-		t[i].addrlen = c->addr.addrlen;
-		snprintf(t[i].text, sizeof(t[i].text), "%s", c->addr.text);
-		if (!c->has_key)
-			continue;
-		t[i].key = tsig_keyring_find(*kr, c->key);
-		if (t[i].key == NULL) {
-			char kname[1024] = "?";
-			dname_to_str(c->key, kname, sizeof(kname));
-			log_error("notify.targets: target %s uses key '%s', which no file of keys.files defines",
-				  c->addr.text, kname);
-			ret = FL_ENOENT;
+	for (size_t i = 0; i < l->count; i++)
+		if ((ret = notify_target_from(&l->v[i], *kr, "notify.targets", &t[n++])) != 0)
+			goto fail;
+	/* A zone's own list replaces the global one for that zone. */
+	for (size_t z = 0; z < conf->nzone; z++) {
+		const conf_zone_t *cz = &conf->zone[z];
+		uint8_t origin[DNAME_MAXLEN];
+		uint8_t root = 0;
+		if (cz->notify.count > 0 && dname_from_str(cz->domain, strlen(cz->domain), &root, origin) < 0) {
+			log_error("zone %s: not a domain name", cz->domain);
+			ret = FL_EINVAL;
 			goto fail;
 		}
+		for (size_t i = 0; i < cz->notify.count; i++) {
+			if ((ret = notify_target_from(&cz->notify.v[i], *kr, "zone.notify", &t[n])) != 0)
+				goto fail;
+			t[n].scoped = true;
+			memcpy(t[n].zone, origin, dname_len(origin));
+			n++;
+		}
 	}
-	notify_opts_t no = { .targets = t, .ntargets = l->count, .tries = (unsigned)conf->notify.retries,
+	notify_opts_t no = { .targets = t, .ntargets = n, .tries = (unsigned)conf->notify.retries,
 			     .timeout_ms = (unsigned)conf->notify.timeout_ms };
 	*out = notify_new(&no);
 	ret = *out != NULL ? 0 : FL_ENOMEM;

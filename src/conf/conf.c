@@ -62,8 +62,10 @@ typedef struct conf_item {
 /** One top-level section: a mapping of items. */
 typedef struct conf_section {
 	const char *name;
-	size_t offset;              /*!< offset of the section struct in conf_t */
+	size_t offset;              /*!< offset of the section struct in conf_t (list: of the array pointer) */
 	const conf_item_t *items;   /*!< terminated by a row with key NULL */
+	size_t elem_size;           /*!< 0: one mapping; else a list of mappings of this size */
+	size_t count_offset;        /*!< list: offset of its size_t count in conf_t */
 } conf_section_t;
 
 static int64_t conf_ncpu(void);
@@ -145,14 +147,29 @@ static const conf_item_t conf_notify_items[] = {
 };
 #undef NTF
 
+/* Same order as conf_zone_t.serial_policy: "inherit" then serial_policy_t + 1. */
+static const char *const conf_zone_policies[] = { "inherit", "keep", "increment", "unixtime", "dateserial",
+						  NULL };
+
+/* zone: a list of per-zone settings; a setting given here replaces the global one for that zone. */
+static const conf_item_t conf_zone_items[] = {
+	{ "domain", CONF_T_STR, 1, 1023, NULL, NULL, offsetof(conf_zone_t, domain), NULL },
+	{ "transfer-allow", CONF_T_ACL, 0, 0, NULL, NULL, offsetof(conf_zone_t, transfer_allow), NULL },
+	{ "notify", CONF_T_NOTIFY, 0, 0, NULL, NULL, offsetof(conf_zone_t, notify), NULL },
+	{ "serial-policy", CONF_T_ENUM, 0, 0, "inherit", NULL, offsetof(conf_zone_t, serial_policy),
+	  conf_zone_policies },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
 static const conf_section_t conf_sections[] = {
-	{ "server", offsetof(conf_t, server), conf_server_items },
-	{ "log", offsetof(conf_t, log), conf_log_items },
-	{ "zones", offsetof(conf_t, zones), conf_zones_items },
-	{ "keys", offsetof(conf_t, keys), conf_keys_items },
-	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items },
-	{ "notify", offsetof(conf_t, notify), conf_notify_items },
-	{ NULL, 0, NULL },
+	{ "server", offsetof(conf_t, server), conf_server_items, 0, 0 },
+	{ "log", offsetof(conf_t, log), conf_log_items, 0, 0 },
+	{ "zones", offsetof(conf_t, zones), conf_zones_items, 0, 0 },
+	{ "keys", offsetof(conf_t, keys), conf_keys_items, 0, 0 },
+	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items, 0, 0 },
+	{ "zone", offsetof(conf_t, zone), conf_zone_items, sizeof(conf_zone_t), offsetof(conf_t, nzone) },
+	{ "notify", offsetof(conf_t, notify), conf_notify_items, 0, 0 },
+	{ NULL, 0, NULL, 0, 0 },
 };
 
 #define CONF_NSECTIONS (sizeof(conf_sections) / sizeof(conf_sections[0]) - 1)
@@ -507,10 +524,41 @@ conf_item_clear(const conf_item_t *it, void *field)
 void
 conf_free(conf_t *c)
 {
-	for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++)
+	for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++) {
+		if (sec->elem_size != 0) {
+			char **arr = (char **)((char *)c + sec->offset);
+			size_t *count = (size_t *)((char *)c + sec->count_offset);
+			for (size_t i = 0; *arr != NULL && i < *count; i++)
+				for (const conf_item_t *it = sec->items; it->key != NULL; it++)
+					conf_item_clear(it, *arr + i * sec->elem_size + it->offset);
+			free(*arr);
+			continue;
+		}
 		for (const conf_item_t *it = sec->items; it->key != NULL; it++)
 			conf_item_clear(it, conf_field(c, sec, it));
+	}
 	memset(c, 0, sizeof(*c));
+}
+
+/* Schema defaults of one mapping (a section struct or a list element). */
+static int
+conf_item_defaults(const conf_item_t *items, char *base)
+{
+	for (const conf_item_t *it = items; it->key != NULL; it++) {
+		void *field = base + it->offset;
+		if (it->dflt_fn != NULL) {
+			int64_t v = it->dflt_fn();
+			*(int64_t *)field = v < it->min ? it->min : v > it->max ? it->max : v;
+		} else if (it->dflt != NULL) {
+			char why[256];
+			int ret = conf_item_set(it, field, it->dflt, false, why, sizeof(why));
+			/* Only OOM can fail here: a bad default is a bug in the table. */
+			assert(ret == 0 || ret == FL_ENOMEM);
+			if (ret != 0)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 int
@@ -518,21 +566,12 @@ conf_defaults(conf_t *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++) {
-		for (const conf_item_t *it = sec->items; it->key != NULL; it++) {
-			void *field = conf_field(c, sec, it);
-			if (it->dflt_fn != NULL) {
-				int64_t v = it->dflt_fn();
-				*(int64_t *)field = v < it->min ? it->min : v > it->max ? it->max : v;
-			} else if (it->dflt != NULL) {
-				char why[256];
-				int ret = conf_item_set(it, field, it->dflt, false, why, sizeof(why));
-				/* Only OOM can fail here: a bad default is a bug in the table. */
-				assert(ret == 0 || ret == FL_ENOMEM);
-				if (ret != 0) {
-					conf_free(c);
-					return ret;
-				}
-			}
+		if (sec->elem_size != 0)
+			continue; /* lists start empty */
+		int ret = conf_item_defaults(sec->items, (char *)c + sec->offset);
+		if (ret != 0) {
+			conf_free(c);
+			return ret;
 		}
 	}
 	return 0;
@@ -599,7 +638,7 @@ conf_walk_item(conf_ctx_t *ctx, yaml_document_t *doc, const conf_section_t *sec,
 }
 
 static int
-conf_walk_section(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_section_t *sec,
+conf_walk_section(conf_ctx_t *ctx, yaml_document_t *doc, char *base, const conf_section_t *sec,
 		  yaml_node_t *map)
 {
 	if (map->type != YAML_MAPPING_NODE) {
@@ -637,9 +676,51 @@ conf_walk_section(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_s
 			return FL_ESYNTAX;
 		}
 		seen |= UINT64_C(1) << idx;
-		int ret = conf_walk_item(ctx, doc, sec, it, conf_field(c, sec, it), val);
+		int ret = conf_walk_item(ctx, doc, sec, it, base + it->offset, val);
 		if (ret != 0)
 			return ret;
+	}
+	return 0;
+}
+
+/* A list section: a sequence of mappings, each an element walked like a section. */
+static int
+conf_walk_list(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_section_t *sec,
+	       yaml_node_t *seq)
+{
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		conf_err_at(ctx, seq->start_mark, "section '%s' must be a list of mappings", sec->name);
+		return FL_ESYNTAX;
+	}
+	char **arr = (char **)((char *)c + sec->offset);
+	size_t *count = (size_t *)((char *)c + sec->count_offset);
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+		yaml_node_t *el = yaml_document_get_node(doc, *i);
+		char *grown = realloc(*arr, (*count + 1) * sec->elem_size);
+		if (grown == NULL) {
+			conf_err_at(ctx, el->start_mark, "out of memory");
+			return FL_ENOMEM;
+		}
+		*arr = grown;
+		char *e = grown + *count * sec->elem_size;
+		memset(e, 0, sec->elem_size);
+		(*count)++;
+		int ret = conf_item_defaults(sec->items, e);
+		if (ret == 0)
+			ret = conf_walk_section(ctx, doc, e, sec, el);
+		if (ret != 0)
+			return ret;
+		/* The first row names the element and is required. */
+		const char *name = *(char **)(e + sec->items[0].offset);
+		if (name == NULL) {
+			conf_err_at(ctx, el->start_mark, "%s: every entry needs '%s'", sec->name, sec->items[0].key);
+			return FL_ESYNTAX;
+		}
+		uint8_t wire[DNAME_MAXLEN], root = 0;
+		if (sec->items == conf_zone_items && dname_from_str(name, strlen(name), &root, wire) < 0) {
+			conf_err_at(ctx, el->start_mark, "%s: '%s' is not a domain name", sec->name, name);
+			return FL_ESYNTAX;
+		}
 	}
 	return 0;
 }
@@ -676,7 +757,12 @@ conf_walk(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c)
 			return FL_ESYNTAX;
 		}
 		seen[i] = true;
-		int ret = conf_walk_section(ctx, doc, c, &conf_sections[i], val);
+		/* "log:" with every key commented out is an empty section: defaults. */
+		if (val->type == YAML_SCALAR_NODE && conf_is_null(val))
+			continue;
+		int ret = conf_sections[i].elem_size != 0 ? conf_walk_list(ctx, doc, c, &conf_sections[i], val)
+							  : conf_walk_section(ctx, doc, (char *)c + conf_sections[i].offset,
+									      &conf_sections[i], val);
 		if (ret != 0)
 			return ret;
 	}
@@ -806,7 +892,7 @@ conf_set(conf_t *c, const char *key, const char *value, bool append, char *err, 
 	if (dot != NULL) {
 		size_t slen = (size_t)(dot - key);
 		for (const conf_section_t *sec = conf_sections; sec->name != NULL; sec++) {
-			if (strlen(sec->name) != slen || strncmp(sec->name, key, slen) != 0)
+			if (sec->elem_size != 0 || strlen(sec->name) != slen || strncmp(sec->name, key, slen) != 0)
 				continue;
 			for (const conf_item_t *it = sec->items; it->key != NULL; it++) {
 				if (strcmp(it->key, dot + 1) != 0)

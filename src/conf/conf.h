@@ -114,6 +114,14 @@ typedef struct conf_notify {
 	int64_t timeout_ms;        /*!< gap before the second try, doubled after each */
 } conf_notify_t;
 
+/** zone: entry, settings for one zone that replace the global ones. */
+typedef struct conf_zone {
+	char *domain;               /*!< zone name (required) */
+	conf_acl_t transfer_allow;  /*!< non-empty: replaces transfer.allow for this zone */
+	conf_notify_list_t notify;  /*!< non-empty: replaces notify.targets for this zone */
+	int64_t serial_policy;      /*!< 0 = inherit zones.serial-policy, else serial_policy_t + 1 */
+} conf_zone_t;
+
 /** The whole configuration. Strings and arrays are owned (conf_free). */
 typedef struct conf {
 	conf_server_t server;
@@ -122,6 +130,8 @@ typedef struct conf {
 	conf_keys_t keys;
 	conf_transfer_t transfer;
 	conf_notify_t notify;
+	conf_zone_t *zone;          /*!< per-zone settings (nzone entries) */
+	size_t nzone;
 } conf_t;
 
 /**

@@ -23,9 +23,16 @@ typedef struct {
 	journal_t *j;
 } primary_journal_t;
 
+typedef struct {
+	uint8_t origin[DNAME_MAXLEN];
+	serial_policy_t policy;
+} primary_policy_t;
+
 struct primary {
 	char *storage;              /* NULL: no journal, history in memory only */
 	pipeline_opts_t opts;
+	primary_policy_t *policies; /* per-zone serial policies (zone: entries) */
+	size_t npolicies;
 	journal_limits_t jl;
 	primary_journal_t *js;
 	size_t njs;
@@ -46,6 +53,19 @@ primary_new(const conf_t *conf)
 	p->jl.max_bytes = (size_t)conf->zones.journal_max_bytes;
 	p->opts.history.max_changesets = p->jl.max_records;
 	p->opts.history.max_bytes = p->jl.max_bytes;
+	p->policies = calloc(conf->nzone + 1, sizeof(*p->policies));
+	if (p->policies == NULL) {
+		primary_free(p);
+		return NULL;
+	}
+	for (size_t i = 0; i < conf->nzone; i++) {
+		const conf_zone_t *cz = &conf->zone[i];
+		uint8_t root = 0;
+		if (cz->serial_policy == 0 ||
+		    dname_from_str(cz->domain, strlen(cz->domain), &root, p->policies[p->npolicies].origin) < 0)
+			continue;
+		p->policies[p->npolicies++].policy = (serial_policy_t)(cz->serial_policy - 1);
+	}
 	return p;
 }
 
@@ -57,8 +77,20 @@ primary_free(primary_t *p)
 	for (size_t i = 0; i < p->njs; i++)
 		journal_close(p->js[i].j);
 	free(p->js);
+	free(p->policies);
 	free(p->storage);
 	free(p);
+}
+
+/* Pipeline options for one zone: its own serial policy when configured. */
+static pipeline_opts_t
+opts_for(const primary_t *p, const uint8_t *origin)
+{
+	pipeline_opts_t o = p->opts;
+	for (size_t i = 0; i < p->npolicies; i++)
+		if (dname_eq(p->policies[i].origin, origin))
+			o.policy = p->policies[i].policy;
+	return o;
 }
 
 /* "<storage>/<zone>journal" ("root." for the root zone); ext is "journal" or "state". */
@@ -214,7 +246,8 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		zone_path(p, z->origin, "journal", path, sizeof(path));
 		zone_t *fin = NULL;
 		bool reset = false;
-		if (pipeline_startup(cand, j, path, &p->jl, &p->opts, &fin, &reset, msg, sizeof(msg)) != 0) {
+		pipeline_opts_t zo = opts_for(p, z->origin);
+		if (pipeline_startup(cand, j, path, &p->jl, &zo, &fin, &reset, msg, sizeof(msg)) != 0) {
 			log_error("%s", msg);
 			continue;
 		}
@@ -265,7 +298,8 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 		journal_t **j = journal_of(p, z->origin);
 		zone_t *fin = NULL;
 		char msg[1600];
-		int r = pipeline_commit(old, z, j ? *j : NULL, &p->opts, &fin, msg, sizeof(msg));
+		pipeline_opts_t zo = opts_for(p, z->origin);
+		int r = pipeline_commit(old, z, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
 		if (r == PIPELINE_PUBLISH) {
 			log_notice("%s", msg);
 			fresh[k] = (fin != z);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dns/dname.h"
 #include "server/server.h"
 #include "tsig/keyfile.h"
 #include "server/worker.h"
@@ -34,6 +35,9 @@ struct server {
 	worker_shared_t sh;
 	tsig_keyring_t *keyring;   /* TSIG keys (transfers), read-only once workers run */
 	acl_rule_t *transfer_rules;
+	xfrout_zone_acl_t *zone_acls; /* per-zone transfer ACLs (rules stay in conf copies below) */
+	acl_rule_t **zone_rules;
+	size_t nzone_acls;
 	worker_t *workers;
 	int nworkers;
 	bool started;
@@ -290,6 +294,33 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 		memcpy(s->transfer_rules, conf->transfer.allow.rules, conf->transfer.allow.count * sizeof(acl_rule_t));
 		s->sh.xfr.transfer = (acl_t){ s->transfer_rules, conf->transfer.allow.count };
 	}
+	/* Per-zone transfer ACLs: copies, the config may be freed while we run. */
+	if (conf->nzone > 0) {
+		s->zone_acls = calloc(conf->nzone, sizeof(*s->zone_acls));
+		s->zone_rules = calloc(conf->nzone, sizeof(*s->zone_rules));
+		if (s->zone_acls == NULL || s->zone_rules == NULL)
+			goto nomem;
+	}
+	for (size_t i = 0; i < conf->nzone; i++) {
+		const conf_zone_t *cz = &conf->zone[i];
+		if (cz->transfer_allow.count == 0)
+			continue;
+		xfrout_zone_acl_t *za = &s->zone_acls[s->nzone_acls];
+		uint8_t root = 0;
+		if (dname_from_str(cz->domain, strlen(cz->domain), &root, za->origin) < 0) {
+			snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
+			goto fail;
+		}
+		size_t bytes = cz->transfer_allow.count * sizeof(acl_rule_t);
+		s->zone_rules[s->nzone_acls] = malloc(bytes);
+		if (s->zone_rules[s->nzone_acls] == NULL)
+			goto nomem;
+		memcpy(s->zone_rules[s->nzone_acls], cz->transfer_allow.rules, bytes);
+		za->acl = (acl_t){ s->zone_rules[s->nzone_acls], cz->transfer_allow.count };
+		s->nzone_acls++;
+	}
+	s->sh.xfr.zones = s->zone_acls;
+	s->sh.xfr.nzones = s->nzone_acls;
 	s->nworkers = (int)conf->server.workers;
 	s->sh.nworkers = s->nworkers;
 	s->sh.udp_uring = conf->server.udp_engine == CONF_UDP_URING;
@@ -459,6 +490,10 @@ server_free(server_t *s)
 	zonedb_release(atomic_load(&s->sh.db));
 	tsig_keyring_free(s->keyring);
 	free(s->transfer_rules);
+	for (size_t i = 0; i < s->nzone_acls; i++)
+		free(s->zone_rules[i]);
+	free(s->zone_rules);
+	free(s->zone_acls);
 	free(s->identity);
 	free(s->version);
 	free(s);

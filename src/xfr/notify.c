@@ -470,7 +470,15 @@ notify_zone_changed(notify_t *n, const zone_t *zone, uint64_t now_us)
 	z->soa_ttl = zone->soa->ttl;
 	z->soa_len = rdlen;
 	memcpy(z->soa, msg_rd_data(rd), rdlen);
+	/* A zone with targets of its own notifies those; the others get the global ones. */
+	bool own = false;
+	for (size_t t = 0; t < n->ntargets; t++)
+		if (n->targets[t].scoped && dname_eq(n->targets[t].zone, zone->origin))
+			own = true;
 	for (size_t t = 0; t < n->ntargets; t++) {
+		const notify_target_t *tg = &n->targets[t];
+		if (own ? !(tg->scoped && dname_eq(tg->zone, zone->origin)) : tg->scoped)
+			continue;
 		if (z->slots[t].busy) {
 			char who[1400];
 			notify_describe(z, z->slots[t].serial, &n->targets[t], who, sizeof(who));

@@ -45,6 +45,8 @@ typedef struct notify_target {
 	socklen_t addrlen;
 	char text[64];                /*!< "ADDR@PORT" for log lines */
 	const tsig_key_t *key;        /*!< NULL: unsigned; owned by a keyring that outlives notify_t */
+	bool scoped;                  /*!< only for the zone below (a zone's own notify list) */
+	uint8_t zone[DNAME_MAXLEN];   /*!< lowercased wire origin when scoped */
 } notify_target_t;
 
 /** How an exchange ended. */

@@ -133,7 +133,12 @@ xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, const uint8_t *q, s
 		snprintf(log, loglen, "%s of %s from %s%s refused: not a zone we serve", kind, zname, who, kname);
 		goto done;
 	}
-	if (!acl_match(&pol->transfer, peer, keyname)) {
+	/* A zone's own list replaces the global one for that zone. */
+	const acl_t *acl = &pol->transfer;
+	for (size_t i = 0; i < pol->nzones; i++)
+		if (dname_eq(pol->zones[i].origin, z->origin))
+			acl = &pol->zones[i].acl;
+	if (!acl_match(acl, peer, keyname)) {
 		*anslen = reply(q, &pq, RCODE_REFUSED, true, sig, now, ans, anscap);
 		snprintf(log, loglen, "%s of %s from %s%s refused: not allowed by the transfer ACL", kind, zname,
 			 who, kname);

@@ -20,10 +20,18 @@
 #include "xfr/acl.h"
 #include "zone/zonedb.h"
 
+/** A zone's own transfer ACL (replaces the global one for that zone). */
+typedef struct xfrout_zone_acl {
+	uint8_t origin[DNAME_MAXLEN];  /*!< lowercased wire */
+	acl_t acl;
+} xfrout_zone_acl_t;
+
 /** What a server allows (read-only, shared by workers). */
 typedef struct xfrout_policy {
 	const tsig_keyring_t *keyring; /*!< keys we verify with; NULL = none (signed requests: BADKEY) */
 	acl_t transfer;                /*!< who may transfer; empty = nobody */
+	const xfrout_zone_acl_t *zones; /*!< per-zone ACLs (checked first), nzones entries */
+	size_t nzones;
 } xfrout_policy_t;
 
 typedef struct xfrout xfrout_t;

@@ -118,4 +118,9 @@ check "second daemon on the same port: exit code" 1 "$?"
 check_match "second daemon on the same port: message" \
 	"error: cannot open UDP socket on 127.0.0.1@15325 \(bind\): Address already in use" "$out"
 stop_daemon
+
+# The shipped example configuration and zones pass --check (run from the tree root).
+out=$("$DAEMON" -c etc/flame-dnsd.yaml --check 2>&1)
+check "etc/flame-dnsd.yaml --check: exit code" 0 "$?"
+check_match "etc/flame-dnsd.yaml --check: zones" "config ok, [1-9][0-9]* zones loaded, 0 failed, 0 skipped" "$out"
 finish

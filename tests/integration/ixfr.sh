@@ -86,4 +86,15 @@ wait_serial 101
 check "keep: with the serial raised the change is published" "198.51.100.9" "$(dig @127.0.0.1 -p $PORT +short www.example.com A)"
 check "keep: IXFR=100 has the change" "www.example.com. A 198.51.100.9" "$(ixfr 100 | grep 'www' | tail -n1)"
 stop_daemon
+
+# --- a zone's own serial policy overrides the global one ---
+rm -rf "$T/storage"/*
+printf 'zones:\n  storage: "%s"\n  serial-policy: keep\nzone:\n  - domain: example.com\n    serial-policy: increment\ntransfer:\n  allow: [ "127.0.0.1" ]\n' "$T/storage" >"$T/conf.yaml"
+zone 100 198.51.100.1
+start_daemon -c "$T/conf.yaml" --zone-dir "$T/zones" --listen "127.0.0.1@$PORT" --workers 1
+wait_ready 127.0.0.1 "$PORT" || finish
+zone 100 198.51.100.5
+wait_serial 101
+check "per-zone increment under a global keep: the edit is published" 101 "$(serial)"
+stop_daemon
 finish

@@ -11,7 +11,8 @@
 #    queries get signed answers;
 #  - IXFR with the current serial: the single SOA; with an unknown older
 #    serial (no history yet): an AXFR-style answer;
-#  - a query after a transfer on the same connection is still answered.
+#  - a query after a transfer on the same connection is still answered;
+#  - a zone's own transfer-allow (zone: entries) replaces the global list.
 source "$(dirname "$0")/lib/common.bash"
 PORT=15360
 
@@ -42,7 +43,13 @@ mkdir -p "$T/zones"
 	echo 'ns1 IN A 198.51.100.1'
 	for i in $(seq 1 20000); do echo "h$i IN A 10.$((i / 65536)).$((i / 256 % 256)).$((i % 256))"; done
 } >"$T/zones/big.test.zone"
-printf 'keys:\n  files: [ "%s" ]\ntransfer:\n  allow: [ "127.0.0.1 key xfr-key", "::1" ]\n' "$T/xfr.key" >"$T/conf.yaml"
+{
+	echo '$TTL 300'
+	echo '@ IN SOA ns1.private.test. hostmaster.private.test. 1 3600 900 604800 300'
+	echo '@ IN NS ns1'
+	echo 'ns1 IN A 198.51.100.5'
+} >"$T/zones/private.test.zone"
+printf 'keys:\n  files: [ "%s" ]\ntransfer:\n  allow: [ "127.0.0.1 key xfr-key", "::1" ]\nzone:\n  - domain: private.test\n    transfer-allow: [ "::1 key xfr-key" ]\n' "$T/xfr.key" >"$T/conf.yaml"
 
 start_daemon -c "$T/conf.yaml" --zone-dir "$T/zones" --listen "127.0.0.1@$PORT" --listen "[::1]@$PORT" --workers 2
 wait_ready 127.0.0.1 "$PORT" || finish
@@ -100,6 +107,14 @@ check "IXFR from an unknown serial: AXFR-style, the whole zone" "$want" "$(canon
 
 out=$(kdig @::1 -p $PORT +tcp +keepopen example.com AXFR example.com SOA +short 2>&1)
 check_match "query after a transfer on the same connection" "2024010101" "$(tail -n1 <<<"$out")"
+
+# A zone's own transfer-allow replaces the global list for that zone only.
+out=$(kdig @127.0.0.1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" private.test AXFR 2>&1)
+check_match "per-zone ACL: allowed globally, not for this zone: refused" "REFUSED|failed" "$out"
+out=$(kdig @::1 -p $PORT private.test AXFR 2>&1)
+check_match "per-zone ACL: key required for this zone: refused unsigned" "REFUSED|failed" "$out"
+out=$(kdig @::1 -p $PORT -y "hmac-sha256:xfr-key:$SECRET" private.test AXFR 2>&1)
+check "per-zone ACL: the zone's own rule admits" "4" "$(grep -v '^;' <<<"$out" | grep -v TSIG | grep -c 'IN')"
 
 log=$(cat "$DLOG")
 check_match "refusals logged with the reason" "refused: not allowed by the transfer ACL" "$log"

@@ -168,6 +168,11 @@ static const bad_case_t bad_cases[] = {
 	{ "transfer:\n  allow: [ \"1.2.3.4/40\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '1.2.3.4/40' (expected ADDR[/LEN] [key NAME])" },
 	{ "transfer:\n  allow: [ \"::1 kye k\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '::1 kye k' (expected ADDR[/LEN] [key NAME])" },
 	{ "keys:\n  files: { a: 1 }\n", "b.yaml:2:10: keys.files: expected a value, got a mapping" },
+	{ "zone:\n  domain: x\n", "b.yaml:2:3: section 'zone' must be a list of mappings" },
+	{ "zone:\n  - transfer-allow: [ \"::1\" ]\n", "b.yaml:2:5: zone: every entry needs 'domain'" },
+	{ "zone:\n  - domain: a..b\n", "b.yaml:2:5: zone: 'a..b' is not a domain name" },
+	{ "zone:\n  - domain: a.test\n    colour: red\n", "b.yaml:3:5: unknown key 'colour' in section 'zone'" },
+	{ "zone:\n  - domain: a.test\n    serial-policy: sometimes\n", "b.yaml:3:20: zone.serial-policy: unknown value 'sometimes', expected one of: inherit|keep|increment|unixtime|dateserial" },
 	/* notify */
 	{ "notify:\n  targets: [ \"1.2.3.4@99999\" ]\n", "b.yaml:2:14: notify.targets: bad target '1.2.3.4@99999' (expected ADDR@PORT [key NAME])" },
 	{ "notify:\n  targets: [ \"::1@53 kye k\" ]\n", "b.yaml:2:14: notify.targets: bad target '::1@53 kye k' (expected ADDR@PORT [key NAME])" },
@@ -357,6 +362,32 @@ test_notify(void **state)
 	conf_free(&c);
 }
 
+static void
+test_zone_entries(void **state)
+{
+	static const char yaml[] = "transfer:\n  allow: [ \"127.0.0.1\" ]\n"
+				   "zone:\n"
+				   "  - domain: example.com\n    transfer-allow: [ \"198.51.100.2 key k\" ]\n    serial-policy: dateserial\n"
+				   "  - domain: example.net.\n";
+	conf_t c;
+	char err[256];
+	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "t.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nzone, 2);
+	assert_string_equal(c.zone[0].domain, "example.com");
+	assert_int_equal(c.zone[0].transfer_allow.count, 1);
+	assert_true(c.zone[0].transfer_allow.rules[0].has_key);
+	assert_int_equal(c.zone[0].serial_policy, 4); /* dateserial + 1 */
+	assert_int_equal(c.zone[1].serial_policy, 0);  /* inherit */
+	assert_int_equal(c.zone[1].transfer_allow.count, 0);
+	assert_int_equal(c.transfer.allow.count, 1);
+	conf_free(&c);
+	/* a section whose keys are all commented out is empty: defaults */
+	static const char empty[] = "log:\n  # level: debug\nzones:\n  directory: z\n";
+	assert_int_equal(conf_load_mem(empty, strlen(empty), "t.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.log.level, LOG_LVL_NOTICE);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -368,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_single_listen_and_set),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_transfer_and_keys),
+		cmocka_unit_test(test_zone_entries),
 		cmocka_unit_test(test_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -414,10 +414,43 @@ test_coalesce(void **state)
 	notify_free(n); /* drops what is in flight, frees everything (ASan checks) */
 }
 
+/* A zone with targets of its own notifies only those; other zones the global ones. */
+static void
+test_scoped_targets(void **state)
+{
+	rec_t r = { 0 };
+	notify_target_t t[3];
+	target(&t[0], "192.0.2.1", 53, NULL); /* global */
+	target(&t[1], "192.0.2.2", 53, NULL); /* example.com only */
+	target(&t[2], "192.0.2.3", 53, NULL); /* example.com only */
+	t[1].scoped = t[2].scoped = true;
+	tu_name("example.com.", t[1].zone);
+	tu_name("example.com.", t[2].zone);
+	notify_opts_t o = { t, 3, 3, 100, fake_send, &r, fake_outcome, &r };
+	notify_t *n = notify_new(&o);
+	zone_error_t zerr;
+	zone_t *z = tu_zone("example.com.", ZONE_TEXT("5"), &zerr);
+	assert_int_equal(notify_zone_changed(n, z, 0), 0);
+	zone_free(z);
+	assert_int_equal(r.nsent, 2);               /* the zone's two, not the global one */
+	assert_int_equal(notify_in_flight(n), 2);
+	const char *other =
+		"example.org. 3600 IN SOA ns1.example.org. h.example.org. 9 3600 900 604800 300\n"
+		"example.org. 3600 IN NS ns1.example.org.\nns1.example.org. 3600 IN A 198.51.100.1\n";
+	z = tu_zone("example.org.", other, &zerr);
+	assert_non_null(z);
+	assert_int_equal(notify_zone_changed(n, z, 0), 0);
+	zone_free(z);
+	assert_int_equal(r.nsent, 3);               /* the global target only */
+	assert_int_equal(r.serials[2], 9);
+	notify_free(n);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scoped_targets),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_schedule),
