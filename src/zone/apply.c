@@ -45,17 +45,6 @@ static void fail_rr(zone_error_t *err, const char *what, const ent_t *e, const c
 	__attribute__((format(printf, 4, 5)));
 static void fail_msg(zone_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The order the builder sorts rdata in (see diff.c). */
-static int
-rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen)
-{
-	size_t m = alen < blen ? alen : blen;
-	int c = m ? memcmp(a, b, m) : 0;
-	if (c != 0)
-		return c;
-	return (int)alen - (int)blen;
-}
-
 /* (node, owner, type, rdata); the owner only orders names old lacks. */
 static int
 ent_cmp(const void *pa, const void *pb)
@@ -70,7 +59,7 @@ ent_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
-	return rdata_cmp(a->rd, a->rdlen, b->rd, b->rdlen);
+	return zone_rdata_cmp(a->rd, a->rdlen, b->rd, b->rdlen);
 }
 
 /* Same RR: owner, type, rdata (ent_cmp equal). */
@@ -272,19 +261,19 @@ walk_rrset(walk_t *w, uint32_t ni, const zone_node_t *n, const zone_rrset_t *rs)
 		const uint8_t *rd = p + 2;
 		p += 2u + rdlen;
 		if (at(w->del, w->di, ni, rs->type) &&
-		    rdata_cmp(w->del->e[w->di].rd, w->del->e[w->di].rdlen, rd, rdlen) < 0)
+		    zone_rdata_cmp(w->del->e[w->di].rd, w->del->e[w->di].rdlen, rd, rdlen) < 0)
 			return not_in_old(w); /* sorts before this RR: old lacks it */
 		bool deleted = false;
 		if (at(w->del, w->di, ni, rs->type) &&
-		    rdata_cmp(w->del->e[w->di].rd, w->del->e[w->di].rdlen, rd, rdlen) == 0) {
+		    zone_rdata_cmp(w->del->e[w->di].rd, w->del->e[w->di].rdlen, rd, rdlen) == 0) {
 			deleted = true;
 			w->di++;
 		}
 		while (at(w->add, w->ai, ni, rs->type) &&
-		       rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) < 0)
+		       zone_rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) < 0)
 			w->ai++;
 		if (at(w->add, w->ai, ni, rs->type) &&
-		    rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) == 0) {
+		    zone_rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) == 0) {
 			if (!deleted) {
 				fail_rr(w->err, "adds", &w->add->e[w->ai], "which serial %u of %s already has",
 					w->old->serial, w->origin);

@@ -3,7 +3,7 @@
  * \file
  * Zone differ (see diff.h). Three nested merges: nodes in canonical order,
  * RRsets by type inside a node, RRs by rdata inside an RRset (the builder
- * sorts rdata with the same comparison as rdata_cmp() here). Unchanged data
+ * sorts rdata with zone_rdata_cmp(), which we merge by). Unchanged data
  * costs one memcmp per name and per rdata and allocates nothing, so a
  * one-record change in a big zone produces exactly one changeset entry.
  */
@@ -46,16 +46,6 @@ iter_next(rr_iter_t *it)
 
 /* The order the builder sorts rdata in: memcmp, then shorter first
  * (RFC 4034 §6.3 canonical RR order). */
-static int
-rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen)
-{
-	size_t m = alen < blen ? alen : blen;
-	int c = m ? memcmp(a, b, m) : 0;
-	if (c != 0)
-		return c;
-	return (int)alen - (int)blen;
-}
-
 static int
 emit(changeset_t *cs, bool add, const uint8_t *owner, uint16_t type, uint32_t ttl,
      const uint8_t *rd, uint16_t rdlen)
@@ -109,7 +99,7 @@ diff_rrset(changeset_t *cs, const uint8_t *owner, const zone_rrset_t *o, const z
 	iter_init(&b, c);
 	bool ha = iter_next(&a), hb = iter_next(&b);
 	while (ha || hb) {
-		int cmp = !ha ? 1 : !hb ? -1 : rdata_cmp(a.rd, a.rdlen, b.rd, b.rdlen);
+		int cmp = !ha ? 1 : !hb ? -1 : zone_rdata_cmp(a.rd, a.rdlen, b.rd, b.rdlen);
 		ret = 0;
 		if (cmp < 0)
 			ret = emit(cs, false, owner, o->type, o->ttl, a.rd, a.rdlen);

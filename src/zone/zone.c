@@ -324,8 +324,8 @@ okey_cmp(const void *pa, const void *pb)
 	return (int)a->klen - (int)b->klen;
 }
 
-static int
-rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen)
+int
+zone_rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen)
 {
 	size_t m = alen < blen ? alen : blen;
 	int c = m ? memcmp(a, b, m) : 0;
@@ -342,7 +342,7 @@ brec_cmp(const void *pa, const void *pb)
 		return a->owner < b->owner ? -1 : 1;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
-	int c = rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
+	int c = zone_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
 	if (c != 0)
 		return c;
 	return a->src < b->src ? -1 : (a->src > b->src);
@@ -596,7 +596,7 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 			bool ttl_mismatch = false;
 			for (; e < r && b->recs[e].type == b->recs[s].type; e++) {
 				const brec_t *rec = &b->recs[e];
-				if (e > s && rdata_cmp(rec->rdata, rec->rdlen, b->recs[e - 1].rdata, b->recs[e - 1].rdlen) == 0)
+				if (e > s && zone_rdata_cmp(rec->rdata, rec->rdlen, b->recs[e - 1].rdata, b->recs[e - 1].rdlen) == 0)
 					continue; /* duplicate RR: RRsets are sets (RFC 2181 §5) */
 				if (rec->ttl != ttl) {
 					ttl_mismatch = true;
@@ -618,7 +618,7 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 			uint8_t *p = rs->rdata;
 			for (size_t k = s; k < e; k++) {
 				const brec_t *rec = &b->recs[k];
-				if (k > s && rdata_cmp(rec->rdata, rec->rdlen, b->recs[k - 1].rdata, b->recs[k - 1].rdlen) == 0)
+				if (k > s && zone_rdata_cmp(rec->rdata, rec->rdlen, b->recs[k - 1].rdata, b->recs[k - 1].rdlen) == 0)
 					continue;
 				memcpy(p, &rec->rdlen, 2);
 				memcpy(p + 2, rec->rdata, rec->rdlen);

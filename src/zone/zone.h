@@ -91,6 +91,13 @@ static inline uint32_t zone_node_index(const zone_t *z, const zone_node_t *n) { 
 /** \brief Canonical predecessor of a name: the last node whose name sorts <= name (apex at least). */
 const zone_node_t *zone_find_le(const zone_t *z, const uint8_t *name);
 
+/**
+ * \brief The order of RRs inside an RRset (RFC 4034 §6.3: rdata as left-justified
+ * octet strings, a shorter prefix first). The builder sorts by it, and the
+ * differ and zone_apply() merge by it.
+ */
+int zone_rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen);
+
 /** \brief Free a version and everything it owns. NULL is fine. */
 void zone_free(zone_t *z);
 
