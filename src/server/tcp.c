@@ -257,22 +257,6 @@ tcp_flush(tcp_conn_t *c)
 
 /* ---- input ---- */
 
-/* Is this frame a zone transfer request (QUERY, one question, AXFR/IXFR)? */
-static bool
-tcp_is_xfr(const uint8_t *m, size_t len)
-{
-	if (len < PKT_HDRLEN + 5 || (m[2] & 0x80) || PKT_OPCODE(wire_u16(m + 2)) != OPCODE_QUERY ||
-	    wire_u16(m + 4) != 1)
-		return false;
-	size_t p = PKT_HDRLEN;
-	while (p < len && m[p] != 0 && (m[p] & 0xC0) == 0)
-		p += 1u + m[p];
-	if (p >= len || m[p] != 0 || len - p < 5)
-		return false;
-	uint16_t qtype = wire_u16(m + p + 1);
-	return qtype == RR_AXFR || qtype == RR_IXFR;
-}
-
 /* Send transfer messages until the socket pushes back or the transfer ends. */
 static int
 tcp_xfr_pump(tcp_conn_t *c)
@@ -331,7 +315,7 @@ tcp_process(tcp_conn_t *c)
 			if (ret != 0 || tcp_pending(c) > TCP_WBUF_HIGH)
 				break;
 		}
-		if (tcp_is_xfr(c->rbuf + pos + 2, flen)) {
+		if (xfrout_request_type(c->rbuf + pos + 2, flen) != 0) {
 			/* Earlier answers go first, then the transfer owns the
 			 * connection until its last message (RFC 7766 §6.2.1.1
 			 * lets us answer in order). */

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns/pkt.h"
+#include "dns/rrtype.h"
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -148,6 +150,43 @@ udp_reply_ctl(struct msghdr *h)
 	return 0;
 }
 
+/*
+ * IXFR over UDP (RFC 1995 §2): the whole incremental answer when the client
+ * may transfer and it fits in one datagram, else the single current SOA
+ * (query_answer) telling the client to retry over TCP. Rare: off the hot path.
+ */
+static size_t
+udp_answer(worker_sock_t *ws, const zonedb_t *db, const uint8_t *q, size_t qlen,
+	   const struct sockaddr *peer, uint8_t *out, size_t cap)
+{
+	const worker_shared_t *sh = ws->w->sh;
+	if (xfrout_request_type(q, qlen) == RR_IXFR) {
+		pkt_query_t pq;
+		size_t limit = EDNS_MIN_UDP;
+		if (pkt_parse_query(q, qlen, &pq) == PKT_PARSE_OK && pq.has_edns)
+			limit = pq.edns_udp < cap ? pq.edns_udp : cap;
+		xfrout_t *x = NULL;
+		size_t alen = 0;
+		char line[1400];
+		uint64_t now = (uint64_t)time(NULL);
+		xfrout_begin_t b = xfrout_begin(&sh->xfr, db, q, qlen, peer, now, &x, out, cap, &alen, line,
+						sizeof(line));
+		if (b == XFROUT_REPLY) {
+			log_notice("%s (UDP)", line);
+			return alen;
+		}
+		long n = xfrout_next(x, out, limit, now);
+		bool whole = n > 0 && xfrout_done(x);
+		xfrout_end(x, line, sizeof(line));
+		if (whole) {
+			log_notice("%s (UDP)", line);
+			return (size_t)n;
+		}
+		/* Does not fit: fall through to the single SOA. */
+	}
+	return query_answer(db, &sh->qopts, q, qlen, QUERY_UDP, out, cap);
+}
+
 /* ---- recvmmsg / sendmmsg engine ---- */
 
 static void
@@ -216,8 +255,8 @@ udp_mmsg_loop(worker_sock_t *ws)
 				ws->udp_stats.dropped++;
 				continue;
 			}
-			size_t len = query_answer(db, &sh->qopts, b->rxbuf[i], b->rx[i].msg_len,
-						  QUERY_UDP, b->txbuf[ntx], sh->udp_max);
+			size_t len = udp_answer(ws, db, b->rxbuf[i], b->rx[i].msg_len, h->msg_name,
+						b->txbuf[ntx], sh->udp_max);
 			if (len == 0) {
 				ws->udp_stats.dropped++;
 				continue;
@@ -363,7 +402,7 @@ uring_on_recv(worker_sock_t *ws, uring_t *u, const zonedb_t *db, struct io_uring
 	const uint8_t *q = io_uring_recvmsg_payload(o, &u->rxtmpl);
 	unsigned qlen = io_uring_recvmsg_payload_length(o, cqe->res, &u->rxtmpl);
 	uring_tx_t *t = &u->tx[u->txfree[u->ntxfree - 1]];
-	size_t len = query_answer(db, &sh->qopts, q, qlen, QUERY_UDP, t->buf, sh->udp_max);
+	size_t len = udp_answer(ws, db, q, qlen, io_uring_recvmsg_name(o), t->buf, sh->udp_max);
 	if (len == 0) {
 		ws->udp_stats.dropped++;
 		goto done;

@@ -10,6 +10,7 @@
 #include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "util/err.h"
 #include "xfr/axfr.h"
 #include "xfr/ixfr.h"
@@ -235,4 +236,25 @@ xfrout_end(xfrout_t *x, char *log, size_t loglen)
 	zone_history_unref(x->hist);
 	zone_unref(x->z);
 	free(x);
+}
+
+uint16_t
+xfrout_request_type(const uint8_t *m, size_t len)
+{
+	if (len < PKT_HDRLEN + 5 || (m[2] & 0x80) || PKT_OPCODE(wire_u16(m + 2)) != OPCODE_QUERY ||
+	    wire_u16(m + 4) != 1)
+		return 0;
+	size_t p = PKT_HDRLEN;
+	while (p < len && m[p] != 0 && (m[p] & 0xC0) == 0)
+		p += 1u + m[p];
+	if (p >= len || m[p] != 0 || len - p < 5)
+		return 0;
+	uint16_t qtype = wire_u16(m + p + 1);
+	return qtype == RR_AXFR || qtype == RR_IXFR ? qtype : 0;
+}
+
+bool
+xfrout_done(const xfrout_t *x)
+{
+	return x->ixfr_stream ? xfr_ixfr_done(&x->ix) : xfr_axfr_done(&x->ax);
 }

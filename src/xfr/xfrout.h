@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -66,6 +67,15 @@ xfrout_begin_t xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, cons
  *   client because the final SOA never arrives).
  */
 long xfrout_next(xfrout_t *x, uint8_t *buf, size_t cap, uint64_t now);
+
+/**
+ * \brief Cheap check of a raw message: the QTYPE when it is a transfer
+ * request (QUERY, one question, AXFR or IXFR), else 0. For routing only.
+ */
+uint16_t xfrout_request_type(const uint8_t *m, size_t len);
+
+/** \brief True once the last message of the session has been built. */
+bool xfrout_done(const xfrout_t *x);
 
 /**
  * \brief End a session (complete or not) and free it; log receives a summary

@@ -53,21 +53,33 @@ www.example.com. A 198.51.100.2
 example.com. SOA ns1.example.com. hostmaster.example.com. 11"
 check "IXFR=10 is exactly that change" "$want" "$(ixfr 10)"
 check "IXFR=11 (current) is the single SOA" "example.com. SOA ns1.example.com. hostmaster.example.com. 11" "$(ixfr 11)"
+udp=$(kdig @127.0.0.1 -p $PORT +notcp example.com IXFR=10 2>&1)
+check_match "IXFR=10 over UDP: the whole answer in one datagram" "\(UDP\)" "$(grep 'From' <<<"$udp")"
+check "IXFR=10 over UDP: same records as over TCP" "$want" "$(grep -v '^;' <<<"$udp" | grep -v '^$' | awk '{print $1, $4, $5, $6, $7}' | sed 's/ *$//')"
 zone 3 198.51.100.3 'new IN A 198.51.100.7'
 wait_serial 12
 check "a serial lowered by hand still grows" 12 "$(serial)"
+big=$(for i in $(seq 1 60); do echo "h$i IN TXT \"a long enough text record number $i to fill a datagram\""; done)
+zone 3 198.51.100.3 "new IN A 198.51.100.7
+$big"
+wait_serial 13
+udp=$(kdig @127.0.0.1 -p $PORT +notcp +bufsize=1232 example.com IXFR=12 2>&1 | grep -v '^;' | grep -v '^$')
+check "IXFR over UDP too big for a datagram: the single SOA (retry over TCP)" "1" "$(grep -c . <<<"$udp")"
+check_match "that single RR is the current SOA" "SOA.* 13 " "$udp"
+zone 3 198.51.100.3 'new IN A 198.51.100.7'
+wait_serial 14
 zone 3 198.51.100.3 'new IN A 198.51.100.7'
 sleep $((SLOW)).3
-check "a rewrite with the same content: no new serial" 12 "$(serial)"
-check "IXFR=10 now spans two changes (condensing not required)" 3 "$(ixfr 10 | grep -c 'SOA.* 12$')"
+check "a rewrite with the same content: no new serial" 14 "$(serial)"
+check "IXFR=10 now spans four changes (condensing not required)" 3 "$(ixfr 10 | grep -c 'SOA.* 14$')"
 stop_daemon
 check_match "journal written" "example\.com\.journal" "$(ls "$T/storage")"
 
 start_daemon -c "$T/conf.yaml" --zone-dir "$T/zones" --listen "127.0.0.1@$PORT" --workers 1
 wait_ready 127.0.0.1 "$PORT" || finish
-check "after a restart the served serial is kept" 12 "$(serial)"
-check_match "after a restart the history is restored" "restored from the journal \(2 changesets\)" "$(cat "$DLOG")"
-check "after a restart IXFR=11 still answers incrementally" "4" "$(ixfr 11 | grep -c 'SOA')"
+check "after a restart the served serial is kept" 14 "$(serial)"
+check_match "after a restart the history is restored" "restored from the journal \(4 changesets\)" "$(cat "$DLOG")"
+check "after a restart IXFR=13 still answers incrementally" "4" "$(ixfr 13 | grep -c 'SOA')"
 stop_daemon
 
 # --- keep ---
