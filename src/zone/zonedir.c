@@ -446,12 +446,11 @@ zonedir_load_one(const char *dir, const zonedir_entry_t *e, const zonedb_t *old,
 	uint32_t serial = z->serial;
 	uint64_t records = z->nrecords;
 	st->loaded++;
-	if (prev != NULL && prev->serial == serial)
-		log_notice("zone %s reloaded: serial %u (unchanged), %llu records, %.1f ms", oname,
-			   serial, (unsigned long long)records, zonedir_ms_since(&t0));
-	else if (prev != NULL)
-		log_notice("zone %s reloaded: serial %u -> %u, %llu records, %.1f ms", oname,
-			   prev->serial, serial, (unsigned long long)records, zonedir_ms_since(&t0));
+	/* The file's serial: the served one is decided by the commit step
+	 * (serial policy), which logs what it publishes. */
+	if (prev != NULL)
+		log_info("zone %s read: file serial %u, %llu records, %.1f ms", oname, serial,
+			 (unsigned long long)records, zonedir_ms_since(&t0));
 	else
 		log_notice("zone %s loaded: serial %u, %llu records, %.1f ms", oname, serial,
 			   (unsigned long long)records, zonedir_ms_since(&t0));
