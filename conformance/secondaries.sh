@@ -297,6 +297,25 @@ for s in knot named; do
 	fi
 done
 
+# --- 4. our transfer client (src/xfr/xfrin.c) against knotd as the primary -----
+# knotd serves the zone it took from us; our parser must read knotd's AXFR
+# (its message layout and compression, not ours) into the same zone.
+XFRGET="$BUILD/tools/xfrget"
+if [ -x "$XFRGET" ]; then
+	out=$("$XFRGET" "$KPORT" example.com 2>&1)
+	# records in flame's AXFR listing (axfr() lists each RR once)
+	want_n=$(grep -c . "$TMP/flame.zone")
+	if [[ "$out" == "AXFR example.com serial $S1 records $want_n "* ]]; then
+		say "xfrin read knotd's AXFR: $out"
+	else
+		say "xfrin on knotd's AXFR: expected serial $S1 and $want_n records, got: $out"
+		rc=1
+	fi
+else
+	say "xfrin check: $XFRGET not built"
+	rc=1
+fi
+
 # --- flame-dnsd stops cleanly -------------------------------------------------
 kill -TERM "$FLAME_PID"
 for _ in $(seq 1 $((50 * SLOW))); do kill -0 "$FLAME_PID" 2>/dev/null || break; sleep 0.1; done
