@@ -308,8 +308,8 @@ finish(qctx_t *c)
 	return len;
 }
 
-static size_t answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inlen,
-		     query_proto_t proto, uint8_t *out, size_t outcap, pkt_query_t *qp, int pr, tsig_ctx_t *tsig);
+static size_t answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto_t proto,
+		     uint8_t *out, size_t outcap, const pkt_query_t *q, int pr, tsig_ctx_t *tsig);
 
 /* A TSIG-signed query (RFC 8945 §5.2): verify, then answer signed, or refuse. */
 static size_t
@@ -322,13 +322,13 @@ answer_signed(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size
 				    : TSIG_BADKEY;
 	size_t len;
 	if (tr == TSIG_OK || tr == TSIG_NONE) {
-		len = answer(db, o, in, inlen, proto, out, outcap, q, PKT_PARSE_OK, tr == TSIG_OK ? &ctx : NULL);
+		len = answer(db, o, in, proto, out, outcap, q, PKT_PARSE_OK, tr == TSIG_OK ? &ctx : NULL);
 	} else if (tr < 0 || tr == TSIG_FORMERR) {
-		len = answer(db, o, in, inlen, proto, out, outcap, q, tr < 0 ? RCODE_SERVFAIL : RCODE_FORMERR, NULL);
+		len = answer(db, o, in, proto, out, outcap, q, tr < 0 ? RCODE_SERVFAIL : RCODE_FORMERR, NULL);
 	} else {
 		/* NOTAUTH; BADKEY/BADSIG go out unsigned, BADTIME signed (tsig_sign_response decides).
 		 * Without a keyring there is no context to sign with: plain NOTAUTH. */
-		len = answer(db, o, in, inlen, proto, out, outcap, q, RCODE_NOTAUTH,
+		len = answer(db, o, in, proto, out, outcap, q, RCODE_NOTAUTH,
 			     o->keyring != NULL ? &ctx : NULL);
 	}
 	tsig_ctx_clear(&ctx);
@@ -377,23 +377,20 @@ query_answer(const zonedb_t *db, const query_opts_t *opts, const uint8_t *in, si
 		return 0;
 	if (pr == PKT_PARSE_OK && q.has_tsig)
 		return answer_signed(db, o, in, inlen, proto, out, outcap, &q);
-	return answer(db, o, in, inlen, proto, out, outcap, &q, pr, NULL);
+	return answer(db, o, in, proto, out, outcap, &q, pr, NULL);
 }
 
 /* The answer, with room kept for a TSIG RR when tsig is set (then signed). */
 static size_t
-answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inlen, query_proto_t proto,
-       uint8_t *out, size_t outcap, pkt_query_t *qp, int pr, tsig_ctx_t *tsig)
+answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto_t proto, uint8_t *out,
+       size_t outcap, const pkt_query_t *q, int pr, tsig_ctx_t *tsig)
 {
-	pkt_query_t q = *qp;
-	(void)inlen;
-
 	uint16_t our_udp = o->edns_udp_max ? o->edns_udp_max : DEFAULT_UDP_MAX;
 	size_t limit = 65535;
 	if (proto == QUERY_UDP) {
 		limit = EDNS_MIN_UDP;
-		if (q.has_edns)
-			limit = q.edns_udp < our_udp ? q.edns_udp : our_udp;
+		if (q->has_edns)
+			limit = q->edns_udp < our_udp ? q->edns_udp : our_udp;
 	}
 	size_t reserve = tsig != NULL ? tsig_reserve(tsig) : 0;
 	if (limit > outcap)
@@ -409,32 +406,32 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inle
 	c.nans = 0;
 	c.naddl = 0;
 	c.z = NULL;
-	if (msg_init(&c.m, out, outcap, limit, in, &q, q.has_edns) != 0) {
+	if (msg_init(&c.m, out, outcap, limit, in, q, q->has_edns) != 0) {
 		/* The question alone does not fit (cannot happen with 512+): drop. */
 		return 0;
 	}
-	if (q.has_edns)
-		msg_set_edns(&c.m, our_udp, q.edns_flags & EDNS_DO);
+	if (q->has_edns)
+		msg_set_edns(&c.m, our_udp, q->edns_flags & EDNS_DO);
 	if (pr > 0) {
 		msg_set_rcode(&c.m, (uint16_t)pr);
 		return finish(&c);
 	}
-	if (q.qclass == RR_CLASS_CH)
-		return answer_chaos(&c, &q, o);
+	if (q->qclass == RR_CLASS_CH)
+		return answer_chaos(&c, q, o);
 	/* QCLASS * (RFC 1035 §3.2.5) matches our only data class, IN. */
-	if (q.qclass != RR_CLASS_IN && q.qclass != RR_CLASS_ANY) {
+	if (q->qclass != RR_CLASS_IN && q->qclass != RR_CLASS_ANY) {
 		msg_set_rcode(&c.m, RCODE_REFUSED);
 		return finish(&c);
 	}
-	if (q.qtype == RR_AXFR || (q.qtype == RR_IXFR && proto == QUERY_TCP)) {
+	if (q->qtype == RR_AXFR || (q->qtype == RR_IXFR && proto == QUERY_TCP)) {
 		/* Over TCP the server hands transfers to xfrout before we are
 		 * called; AXFR over UDP is not defined (RFC 5936 §4.2). */
 		msg_set_rcode(&c.m, RCODE_REFUSED);
 		return finish(&c);
 	}
-	if (q.qtype == RR_IXFR) {
+	if (q->qtype == RR_IXFR) {
 		/* UDP: the single current SOA tells the client to use TCP (RFC 1995 §2). */
-		const zone_t *zx = zonedb_get(db, q.qname);
+		const zone_t *zx = zonedb_get(db, q->qname);
 		if (zx == NULL) {
 			msg_set_rcode(&c.m, RCODE_NOTAUTH);
 			return finish(&c);
@@ -443,17 +440,17 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inle
 		msg_put_rrset(&c.m, MSG_ANSWER, zx->origin, RR_SOA, RR_CLASS_IN, zx->soa->ttl, zx->soa->rdata, 1);
 		return finish(&c);
 	}
-	if (q.qtype == RR_OPT || q.qtype == RR_TSIG || q.qtype == RR_TKEY || q.qtype == RR_MAILA ||
-	    q.qtype == RR_MAILB) {
+	if (q->qtype == RR_OPT || q->qtype == RR_TSIG || q->qtype == RR_TKEY || q->qtype == RR_MAILA ||
+	    q->qtype == RR_MAILB) {
 		msg_set_rcode(&c.m, RCODE_NOTIMP);
 		return finish(&c);
 	}
 
-	const zone_t *z = zonedb_find(db, q.qname, q.qname_len);
-	if (z != NULL && q.qtype == RR_DS && z->origin_len == q.qname_len && q.qname_len > 1) {
+	const zone_t *z = zonedb_find(db, q->qname, q->qname_len);
+	if (z != NULL && q->qtype == RR_DS && z->origin_len == q->qname_len && q->qname_len > 1) {
 		/* DS lives in the parent (RFC 4035 §3.1.4.1): use it when we serve it. */
-		const uint8_t *pn = q.qname + 1 + q.qname[0];
-		const zone_t *parent = zonedb_find(db, pn, q.qname_len - 1u - q.qname[0]);
+		const uint8_t *pn = q->qname + 1 + q->qname[0];
+		const zone_t *parent = zonedb_find(db, pn, q->qname_len - 1u - q->qname[0]);
 		if (parent != NULL)
 			z = parent;
 	}
@@ -463,7 +460,7 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, size_t inle
 	}
 	c.z = z;
 	msg_set_flag(&c.m, PKT_AA);
-	uint16_t rcode = resolve(&c, q.qname, q.qname_len, q.qtype);
+	uint16_t rcode = resolve(&c, q->qname, q->qname_len, q->qtype);
 	msg_set_rcode(&c.m, rcode);
 	if (!c.truncated)
 		additional_for_answers(&c);

@@ -12,6 +12,7 @@
 
 #include "dns/dname.h"
 #include "dns/msg.h"
+#include "dns/rrtype.h"
 #include "server/primary.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -156,7 +157,7 @@ content_digest(const zone_t *z, char hex[65])
 			for (uint16_t r = 0; r < rs->count; r++, rd = msg_rd_next(rd)) {
 				uint16_t l = msg_rd_len(rd);
 				const uint8_t *d = msg_rd_data(rd);
-				if (rs->type == 6 && i == 0) {
+				if (rs->type == RR_SOA && i == 0) {
 					size_t off = dname_len(d);
 					off += dname_len(d + off);
 					if (EVP_DigestUpdate(c, d, off) != 1 || EVP_DigestUpdate(c, d + off + 4, l - off - 4) != 1)

@@ -31,6 +31,7 @@
 
 #include "dns/pkt.h"
 #include "dns/rrtype.h"
+#include "dns/wire.h"
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -160,7 +161,9 @@ udp_answer(worker_sock_t *ws, const zonedb_t *db, const uint8_t *q, size_t qlen,
 	   const struct sockaddr *peer, uint8_t *out, size_t cap)
 {
 	const worker_shared_t *sh = ws->w->sh;
-	if (xfrout_request_type(q, qlen) == RR_IXFR) {
+	/* An IXFR carries the client's SOA in AUTHORITY (RFC 1995 §3): ordinary
+	 * queries, with NSCOUNT 0, skip the question walk on this hot path. */
+	if (qlen >= PKT_HDRLEN && wire_u16(q + 8) != 0 && xfrout_request_type(q, qlen) == RR_IXFR) {
 		pkt_query_t pq;
 		size_t limit = EDNS_MIN_UDP;
 		if (pkt_parse_query(q, qlen, &pq) == PKT_PARSE_OK && pq.has_edns)
