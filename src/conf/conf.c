@@ -329,6 +329,26 @@ conf_parse_int(const char *s, int64_t *out)
  * Set a scalar-typed field from text. why receives the reason on failure
  * (without position; the caller adds it).
  */
+/* Append one parsed element to a list field (array + count), replacing the
+ * list first unless append. The element was fully parsed before: on OOM the
+ * list is unchanged. */
+static int
+conf_list_push(void **arr, size_t *count, const void *elem, size_t size, bool append, char *why,
+	       size_t whylen)
+{
+	if (!append)
+		*count = 0;
+	uint8_t *grown = realloc(*arr, (*count + 1) * size);
+	if (grown == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return FL_ENOMEM;
+	}
+	memcpy(grown + *count * size, elem, size);
+	*arr = grown;
+	(*count)++;
+	return 0;
+}
+
 static int
 conf_item_set(const conf_item_t *it, void *field, const char *text, bool append, char *why,
 	      size_t whylen)
@@ -403,16 +423,7 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 				 text);
 			return FL_ESYNTAX;
 		}
-		if (!append)
-			l->count = 0;
-		conf_listen_t *grown = realloc(l->addr, (l->count + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return FL_ENOMEM;
-		}
-		grown[l->count++] = la;
-		l->addr = grown;
-		return 0;
+		return conf_list_push((void **)&l->addr, &l->count, &la, sizeof(la), append, why, whylen);
 	}
 	case CONF_T_STRLIST: {
 		conf_strlist_t *l = field;
@@ -444,16 +455,7 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 			snprintf(why, whylen, "bad rule '%s' (expected ADDR[/LEN] [key NAME])", text);
 			return FL_ESYNTAX;
 		}
-		if (!append)
-			l->count = 0;
-		acl_rule_t *grown = realloc(l->rules, (l->count + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return FL_ENOMEM;
-		}
-		grown[l->count++] = r;
-		l->rules = grown;
-		return 0;
+		return conf_list_push((void **)&l->rules, &l->count, &r, sizeof(r), append, why, whylen);
 	}
 	case CONF_T_NOTIFY: {
 		conf_notify_list_t *l = field;
@@ -462,16 +464,7 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 			snprintf(why, whylen, "bad target '%s' (expected ADDR@PORT [key NAME])", text);
 			return FL_ESYNTAX;
 		}
-		if (!append)
-			l->count = 0;
-		conf_notify_target_t *grown = realloc(l->v, (l->count + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return FL_ENOMEM;
-		}
-		grown[l->count++] = t;
-		l->v = grown;
-		return 0;
+		return conf_list_push((void **)&l->v, &l->count, &t, sizeof(t), append, why, whylen);
 	}
 	}
 	assert(!"unknown conf type");
