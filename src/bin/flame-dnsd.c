@@ -23,6 +23,7 @@
 #include "conf/conf.h"
 #include "dns/dname.h"
 #include "server/control.h"
+#include "server/secondary.h"
 #include "server/server.h"
 #include "tsig/keyfile.h"
 #include "util/err.h"
@@ -190,10 +191,28 @@ notify_target_from(const conf_notify_target_t *c, const tsig_keyring_t *kr, cons
 	return FL_ENOENT;
 }
 
-static int
-notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
+/* The keys of keys.files, for NOTIFY out and the secondary (read while still root). */
+static tsig_keyring_t *
+keys_load(const conf_t *conf)
 {
 	char err[1024];
+	tsig_keyring_t *kr = tsig_keyring_new();
+	if (kr == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < conf->keys.files.count; i++)
+		if (tsig_keyring_load_file(kr, conf->keys.files.v[i], err, sizeof(err)) != 0) {
+			log_error("%s", err);
+			tsig_keyring_free(kr);
+			return NULL;
+		}
+	return kr;
+}
+
+static int
+notify_setup(const conf_t *conf, const tsig_keyring_t *kr, notify_t **out)
+{
 	notify_target_t *t = NULL;
 	const conf_notify_list_t *l = &conf->notify.targets;
 	int ret = FL_ENOMEM;
@@ -201,23 +220,14 @@ notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 	for (size_t z = 0; z < conf->nzone; z++)
 		total += conf->zone[z].notify.count;
 
-	*kr = NULL;
 	*out = NULL;
 	if (total == 0)
 		return 0;
-	*kr = tsig_keyring_new();
 	t = calloc(total, sizeof(*t));
-	if (*kr == NULL || t == NULL)
+	if (t == NULL)
 		goto fail;
-	for (size_t i = 0; i < conf->keys.files.count; i++) {
-		ret = tsig_keyring_load_file(*kr, conf->keys.files.v[i], err, sizeof(err));
-		if (ret != 0) {
-			log_error("%s", err);
-			goto fail;
-		}
-	}
 	for (size_t i = 0; i < l->count; i++)
-		if ((ret = notify_target_from(&l->v[i], *kr, "notify.targets", &t[n++])) != 0)
+		if ((ret = notify_target_from(&l->v[i], kr, "notify.targets", &t[n++])) != 0)
 			goto fail;
 	/* A zone's own list replaces the global one for that zone. */
 	for (size_t z = 0; z < conf->nzone; z++) {
@@ -230,7 +240,7 @@ notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 			goto fail;
 		}
 		for (size_t i = 0; i < cz->notify.count; i++) {
-			if ((ret = notify_target_from(&cz->notify.v[i], *kr, "zone.notify", &t[n])) != 0)
+			if ((ret = notify_target_from(&cz->notify.v[i], kr, "zone.notify", &t[n])) != 0)
 				goto fail;
 			t[n].scoped = true;
 			memcpy(t[n].zone, origin, dname_len(origin));
@@ -245,10 +255,6 @@ notify_setup(const conf_t *conf, tsig_keyring_t **kr, notify_t **out)
 		log_error("out of memory");
 fail:
 	free(t);
-	if (ret != 0) {
-		tsig_keyring_free(*kr);
-		*kr = NULL;
-	}
 	return ret;
 }
 
@@ -295,7 +301,8 @@ main(int argc, char **argv)
 	zonedir_deps_t *deps = NULL;
 	primary_t *primary = NULL;
 	notify_t *notify = NULL;
-	tsig_keyring_t *notify_keys = NULL;
+	tsig_keyring_t *keys = NULL;
+	secondary_t *secondary = NULL;
 	server_t *srv = NULL;
 	struct passwd *pw = NULL;
 	bool pidfile_written = false;
@@ -334,9 +341,14 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* 1b. NOTIFY targets and their keys (key files are read while still root). */
-	if (notify_setup(&conf, &notify_keys, &notify) != 0)
+	/* 1b. Keys (read while still root), NOTIFY targets, secondary zones. */
+	keys = keys_load(&conf);
+	if (keys == NULL || notify_setup(&conf, keys, &notify) != 0)
 		goto out;
+	if (secondary_new(&conf, keys, &secondary, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
 
 	/* 2. Zones, before sockets: a daemon that cannot serve should not bind.
 	 * The time is taken first, on the clock file timestamps use, so the
@@ -358,7 +370,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* 2b. The primary's commit step: serial policy and journals (storage as
-	 * configured), so the very first version served is the final one. */
+	 * configured), so the very first version served is the final one.
+	 * A file named like a secondary zone is not ours to serve. */
+	db = secondary_merge(secondary, NULL, db);
+	if (db == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	primary = primary_new(&conf);
 	if (primary == NULL) {
 		log_error("out of memory");
@@ -367,6 +385,12 @@ main(int argc, char **argv)
 	db = primary_startup(primary, db);
 	if (db == NULL)
 		goto out;
+	/* 2c. Secondary zones from their snapshots and journals: served at once. */
+	db = secondary_restore(secondary, db);
+	if (db == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
 	size_t nzones = zonedb_count(db);
 
 	/* 3. Sockets, while still root: ports below 1024. The server owns db now. */
@@ -376,6 +400,9 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
+
+	if (secondary != NULL)
+		server_set_notify_in(srv, secondary_notify_policy(secondary), secondary_post_notify, secondary);
 
 	/* 4. Pidfile, still as root, so it may live in a root-owned /run. */
 	if (conf.server.pidfile != NULL) {
@@ -412,7 +439,8 @@ main(int argc, char **argv)
 		   addrs, server_workers(srv));
 
 	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at,
-				       .primary = primary, .notify = notify };
+				       .primary = primary, .notify = notify,
+				       .secondary = secondary };
 	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
 	server_stop(srv);
@@ -422,9 +450,10 @@ out:
 	zonedb_release(db);
 	zonedir_deps_free(deps);
 	primary_free(primary);
-	/* The targets point into the keyring: the notify state goes first. */
+	/* The targets and primaries point into the keyring: it goes last. */
 	notify_free(notify);
-	tsig_keyring_free(notify_keys);
+	secondary_free(secondary);
+	tsig_keyring_free(keys);
 	if (pidfile_written && unlink(conf.server.pidfile) != 0)
 		/* After dropping privileges a pidfile in a root-owned directory stays. */
 		log_info("pidfile %s not removed: %s", conf.server.pidfile, strerror(errno));

@@ -107,6 +107,10 @@ static const conf_item_t conf_log_items[] = {
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
+/* Same order as conf_role_t; zone entries add "inherit" first. */
+static const char *const conf_roles[] = { "primary", "secondary", NULL };
+static const char *const conf_zone_roles[] = { "inherit", "primary", "secondary", NULL };
+
 static const conf_item_t conf_zones_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
 	  NULL },
@@ -121,6 +125,8 @@ static const conf_item_t conf_zones_items[] = {
 	  offsetof(conf_zones_t, journal_max_changesets), NULL },
 	{ "journal-max-bytes", CONF_T_INT, 65536, (int64_t)1 << 40, "67108864", NULL,
 	  offsetof(conf_zones_t, journal_max_bytes), NULL },
+	/* Role of the zones listed under zone: (files in the directory are primary). */
+	{ "role", CONF_T_ENUM, 0, 0, "primary", NULL, offsetof(conf_zones_t, role), conf_roles },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -147,6 +153,28 @@ static const conf_item_t conf_notify_items[] = {
 };
 #undef NTF
 
+#define SEC(f) offsetof(conf_secondary_t, f)
+static const conf_item_t conf_secondary_items[] = {
+	{ "primaries", CONF_T_NOTIFY, 0, 0, NULL, NULL, SEC(primaries), NULL },
+	{ "notify-allow", CONF_T_ACL, 0, 0, NULL, NULL, SEC(notify_allow), NULL },
+	{ "source", CONF_T_STR, 1, 63, NULL, NULL, SEC(source), NULL },
+	/* The zone's SOA timers, clamped: a typo of 1 s refresh must not hammer
+	 * the primary, a year-long expire must not serve stale data forever. */
+	{ "refresh-min", CONF_T_INT, 1, 86400, "2", NULL, SEC(refresh_min), NULL },
+	{ "refresh-max", CONF_T_INT, 1, 2419200, "86400", NULL, SEC(refresh_max), NULL },
+	{ "retry-min", CONF_T_INT, 1, 86400, "1", NULL, SEC(retry_min), NULL },
+	{ "retry-max", CONF_T_INT, 1, 2419200, "3600", NULL, SEC(retry_max), NULL },
+	{ "expire-min", CONF_T_INT, 1, 2419200, "3", NULL, SEC(expire_min), NULL },
+	{ "expire-max", CONF_T_INT, 1, 31536000, "2419200", NULL, SEC(expire_max), NULL },
+	{ "transfer-timeout", CONF_T_INT, 100, 3600000, "30000", NULL, SEC(transfer_timeout), NULL },
+	{ "max-transfers", CONF_T_INT, 1, 1000, "8", NULL, SEC(max_transfers), NULL },
+	{ "max-records", CONF_T_INT, 1, (int64_t)1 << 40, "50000000", NULL, SEC(max_records), NULL },
+	{ "max-bytes", CONF_T_INT, 65536, (int64_t)1 << 40, "4294967296", NULL, SEC(max_bytes), NULL },
+	{ "snapshot-interval", CONF_T_INT, 1, 86400 * 7, "300", NULL, SEC(snapshot_interval), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef SEC
+
 /* Same order as conf_zone_t.serial_policy: "inherit" then serial_policy_t + 1. */
 static const char *const conf_zone_policies[] = { "inherit", "keep", "increment", "unixtime", "dateserial",
 						  NULL };
@@ -158,6 +186,10 @@ static const conf_item_t conf_zone_items[] = {
 	{ "notify", CONF_T_NOTIFY, 0, 0, NULL, NULL, offsetof(conf_zone_t, notify), NULL },
 	{ "serial-policy", CONF_T_ENUM, 0, 0, "inherit", NULL, offsetof(conf_zone_t, serial_policy),
 	  conf_zone_policies },
+	{ "role", CONF_T_ENUM, 0, 0, "inherit", NULL, offsetof(conf_zone_t, role), conf_zone_roles },
+	{ "primaries", CONF_T_NOTIFY, 0, 0, NULL, NULL, offsetof(conf_zone_t, primaries), NULL },
+	{ "notify-allow", CONF_T_ACL, 0, 0, NULL, NULL, offsetof(conf_zone_t, notify_allow), NULL },
+	{ "source", CONF_T_STR, 1, 63, NULL, NULL, offsetof(conf_zone_t, source), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -169,6 +201,7 @@ static const conf_section_t conf_sections[] = {
 	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items, 0, 0 },
 	{ "zone", offsetof(conf_t, zone), conf_zone_items, sizeof(conf_zone_t), offsetof(conf_t, nzone) },
 	{ "notify", offsetof(conf_t, notify), conf_notify_items, 0, 0 },
+	{ "secondary", offsetof(conf_t, secondary), conf_secondary_items, 0, 0 },
 	{ NULL, 0, NULL, 0, 0 },
 };
 
@@ -512,6 +545,12 @@ conf_item_clear(const conf_item_t *it, void *field)
 	default:
 		break;
 	}
+}
+
+conf_role_t
+conf_zone_role(const conf_t *c, size_t i)
+{
+	return c->zone[i].role != 0 ? (conf_role_t)(c->zone[i].role - 1) : (conf_role_t)c->zones.role;
 }
 
 void

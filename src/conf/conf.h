@@ -62,6 +62,12 @@ typedef struct conf_log {
 	bool syslog;
 } conf_log_t;
 
+/** Where a zone's data comes from (zones.role, zone.role). */
+typedef enum {
+	CONF_ROLE_PRIMARY = 0,   /*!< a zone file in zones.directory */
+	CONF_ROLE_SECONDARY = 1, /*!< transfers from primaries (secondary: section) */
+} conf_role_t;
+
 /** zones: section. */
 typedef struct conf_zones {
 	char *directory;           /*!< flat directory of <name>.zone files, NULL = unset */
@@ -70,6 +76,7 @@ typedef struct conf_zones {
 	int64_t serial_policy;     /*!< serial_policy_t */
 	int64_t journal_max_changesets;
 	int64_t journal_max_bytes;
+	int64_t role;              /*!< conf_role_t of zone: entries that do not set one */
 } conf_zones_t;
 
 /** A list of strings. */
@@ -114,12 +121,31 @@ typedef struct conf_notify {
 	int64_t timeout_ms;        /*!< gap before the second try, doubled after each */
 } conf_notify_t;
 
+/** secondary: section, defaults of every secondary zone (RFC 1996, 1995, 5936). */
+typedef struct conf_secondary {
+	conf_notify_list_t primaries; /*!< "ADDR@PORT [key NAME]", tried in order */
+	conf_acl_t notify_allow;    /*!< who may NOTIFY; empty = the primaries (with their keys) */
+	char *source;               /*!< source address of transfers and SOA queries, NULL = any */
+	int64_t refresh_min, refresh_max; /*!< clamp of the SOA refresh (seconds) */
+	int64_t retry_min, retry_max;     /*!< clamp of the SOA retry (seconds) */
+	int64_t expire_min, expire_max;   /*!< clamp of the SOA expire (seconds) */
+	int64_t transfer_timeout;   /*!< ms without progress before a transfer is given up */
+	int64_t max_transfers;      /*!< transfers running at once, all zones together */
+	int64_t max_records;        /*!< per transfer */
+	int64_t max_bytes;          /*!< per transfer */
+	int64_t snapshot_interval;  /*!< seconds between snapshots of a changed zone */
+} conf_secondary_t;
+
 /** zone: entry, settings for one zone that replace the global ones. */
 typedef struct conf_zone {
 	char *domain;               /*!< zone name (required) */
 	conf_acl_t transfer_allow;  /*!< non-empty: replaces transfer.allow for this zone */
 	conf_notify_list_t notify;  /*!< non-empty: replaces notify.targets for this zone */
 	int64_t serial_policy;      /*!< 0 = inherit zones.serial-policy, else serial_policy_t + 1 */
+	int64_t role;               /*!< 0 = inherit zones.role, else conf_role_t + 1 */
+	conf_notify_list_t primaries; /*!< non-empty: replaces secondary.primaries */
+	conf_acl_t notify_allow;    /*!< non-empty: replaces secondary.notify-allow */
+	char *source;               /*!< replaces secondary.source */
 } conf_zone_t;
 
 /** The whole configuration. Strings and arrays are owned (conf_free). */
@@ -130,6 +156,7 @@ typedef struct conf {
 	conf_keys_t keys;
 	conf_transfer_t transfer;
 	conf_notify_t notify;
+	conf_secondary_t secondary;
 	conf_zone_t *zone;          /*!< per-zone settings (nzone entries) */
 	size_t nzone;
 } conf_t;
@@ -169,6 +196,9 @@ int conf_load_mem(const char *text, size_t len, const char *name, conf_t *c, cha
  */
 int conf_set(conf_t *c, const char *key, const char *value, bool append, char *err,
 	     size_t errlen);
+
+/** \brief Role of zone entry i (its own, else zones.role). */
+conf_role_t conf_zone_role(const conf_t *c, size_t i);
 
 /** \brief Free what c owns and zero it. */
 void conf_free(conf_t *c);

@@ -432,8 +432,8 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 	if (q->qtype == RR_IXFR) {
 		/* UDP: the single current SOA tells the client to use TCP (RFC 1995 §2). */
 		const zone_t *zx = zonedb_get(db, q->qname);
-		if (zx == NULL) {
-			msg_set_rcode(&c.m, RCODE_NOTAUTH);
+		if (zx == NULL || zone_expired(zx)) {
+			msg_set_rcode(&c.m, zx == NULL ? RCODE_NOTAUTH : RCODE_SERVFAIL);
 			return finish(&c);
 		}
 		msg_set_flag(&c.m, PKT_AA);
@@ -456,6 +456,11 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 	}
 	if (z == NULL) {
 		msg_set_rcode(&c.m, RCODE_REFUSED);
+		return finish(&c);
+	}
+	if (zone_expired(z)) {
+		/* A secondary past its SOA expire: no data rather than stale data. */
+		msg_set_rcode(&c.m, RCODE_SERVFAIL);
 		return finish(&c);
 	}
 	c.z = z;

@@ -32,6 +32,7 @@ typedef struct {
 	primary_t *primary;     /*!< may be NULL */
 	watch_t *watch;         /*!< NULL: not watching */
 	notify_t *notify;       /*!< may be NULL */
+	secondary_t *secondary; /*!< may be NULL */
 } control_t;
 
 /** A growable list of owned strings. */
@@ -119,6 +120,9 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 	char what[2048] = "";
 	const zonedb_t *old = server_db(ctl->srv);
 
+	/* A directory reload knows only files: the secondary zones stay as served. */
+	if (next != NULL && ctl->secondary != NULL && (next = secondary_merge(ctl->secondary, old, next)) == NULL)
+		log_error("out of memory keeping the secondary zones: nothing published");
 	/* Serial policy, diff, journal (fsync) and history before anything is visible. */
 	if (next != NULL && ctl->primary != NULL)
 		next = primary_commit(ctl->primary, old, next);
@@ -159,6 +163,29 @@ control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next)
 		if (o == NULL || o->serial != z->serial)
 			notify_zone_changed(ctl->notify, z, now); /* failures are logged there */
 	}
+}
+
+/* Secondary hooks: the served version of a zone, and publishing a transferred one. */
+static const zone_t *
+control_current(void *arg, const uint8_t *origin)
+{
+	control_t *ctl = arg;
+	return zonedb_get(server_db(ctl->srv), origin);
+}
+
+static void
+control_publish_zone(void *arg, zone_t *z)
+{
+	control_t *ctl = arg;
+	zonedb_t *next = zonedb_with(server_db(ctl->srv), z);
+	if (next == NULL) {
+		log_error("out of memory publishing a transferred zone: still serving the previous version");
+		zone_free(z);
+		return;
+	}
+	zonedb_t *prev = server_swap_db(ctl->srv, next);
+	control_notify(ctl, prev, next); /* downstream secondaries (chaining) */
+	zonedb_release(prev);
 }
 
 /* Tell the watcher which included files (and so which directories) matter now. */
@@ -292,7 +319,7 @@ int
 control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
 	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, opts != NULL ? opts->primary : NULL, NULL,
-			  opts != NULL ? opts->notify : NULL };
+			  opts != NULL ? opts->notify : NULL, opts != NULL ? opts->secondary : NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
 
@@ -307,6 +334,11 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 		goto fail;
 	if (ctl.notify != NULL && notify_start(ctl.notify, ctl.base) != 0)
 		goto fail;
+	if (ctl.secondary != NULL) {
+		const secondary_hooks_t hooks = { control_current, control_publish_zone, &ctl };
+		if (secondary_start(ctl.secondary, ctl.base, &hooks) != 0)
+			goto fail;
+	}
 	/* Without a watch the daemon still serves and SIGHUP still reloads:
 	 * a failure here is logged by watch_new and is not fatal. */
 	if (opts != NULL && opts->watch) {
@@ -327,6 +359,7 @@ fail:
 		log_error("control loop: out of memory");
 	/* Reverse order of creation. */
 	watch_free(ctl.watch);
+	secondary_stop(ctl.secondary);
 	if (ctl.notify != NULL)
 		notify_stop(ctl.notify);
 	if (ev_hup != NULL)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "server/primary.h"
+#include "server/secondary.h"
 #include "server/server.h"
 #include "xfr/notify.h"
 #include "zone/zonedir.h"
@@ -30,6 +31,9 @@ typedef struct control_opts {
 					        zones were read (changes after it are caught
 					        up when the watch starts); may be NULL */
 	primary_t *primary;                /*!< commit step of reloaded zones; NULL = publish as loaded */
+	secondary_t *secondary;            /*!< secondary zones kept current on this loop; NULL = none.
+					        Started on the loop's base and stopped (snapshots
+					        written) before control_run returns */
 	notify_t *notify;                  /*!< NOTIFY out after each published change; NULL = none.
 					        Started on the loop's base and stopped before
 					        control_run returns; still owned by the caller */

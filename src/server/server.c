@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/dname.h"
@@ -34,6 +35,7 @@
 struct server {
 	worker_shared_t sh;
 	tsig_keyring_t *keyring;   /* TSIG keys (transfers), read-only once workers run */
+	notifyin_policy_t nin_none; /* no secondary zone: every NOTIFY gets NOTAUTH */
 	acl_rule_t *transfer_rules;
 	xfrout_zone_acl_t *zone_acls; /* per-zone transfer ACLs (rules stay in conf copies below) */
 	acl_rule_t **zone_rules;
@@ -287,6 +289,8 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 			goto fail;
 	s->sh.xfr.keyring = s->keyring;
 	s->sh.qopts.keyring = s->keyring;
+	s->nin_none.keyring = s->keyring;
+	s->sh.nin = &s->nin_none;
 	if (conf->transfer.allow.count > 0) {
 		s->transfer_rules = malloc(conf->transfer.allow.count * sizeof(acl_rule_t));
 		if (s->transfer_rules == NULL)
@@ -497,4 +501,34 @@ server_free(server_t *s)
 	free(s->identity);
 	free(s->version);
 	free(s);
+}
+
+void
+server_set_notify_in(server_t *s, const notifyin_policy_t *pol, void (*post)(void *arg, const notifyin_event_t *ev),
+		     void *arg)
+{
+	s->sh.nin = pol;
+	s->sh.nin_post = post;
+	s->sh.nin_arg = arg;
+}
+
+size_t
+worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const struct sockaddr *peer, uint8_t *out,
+	      size_t cap)
+{
+	notifyin_event_t ev;
+	char line[2600];
+	size_t len = 0;
+	socklen_t plen = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	notifyin_verdict_t v = notifyin_handle(sh->nin, q, qlen, peer, plen, (uint64_t)time(NULL), out, cap, &len, &ev,
+					       line, sizeof(line));
+	if (v == NOTIFYIN_ACCEPTED) {
+		log_info("%s", line);
+		if (sh->nin_post != NULL)
+			sh->nin_post(sh->nin_arg, &ev);
+	} else {
+		/* Refusals are what an operator looks for when a secondary lags. */
+		log_notice("%s", line);
+	}
+	return len;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "conf/conf.h"
+#include "xfr/notifyin.h"
 #include "zone/zonedb.h"
 
 typedef struct server server_t;
@@ -38,6 +39,14 @@ server_t *server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
  * \return 0, or a negative code (err filled; workers already started are stopped).
  */
 int server_start(server_t *s, char *err, size_t errlen);
+
+/**
+ * \brief NOTIFY in: who may NOTIFY which zone, and where accepted NOTIFYs
+ * go (called from worker threads). Before server_start; pol must outlive
+ * the server. Without it every NOTIFY is answered NOTAUTH.
+ */
+void server_set_notify_in(server_t *s, const notifyin_policy_t *pol,
+			  void (*post)(void *arg, const notifyin_event_t *ev), void *arg);
 
 /** \brief The snapshot being served (for the control thread only). */
 const zonedb_t *server_db(const server_t *s);

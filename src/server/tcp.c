@@ -340,8 +340,11 @@ tcp_process(tcp_conn_t *c)
 				break; /* streamed by tcp_xfr_pump, outside the read section */
 			continue;
 		}
-		size_t alen = query_answer(db, &sh->qopts, c->rbuf + pos + 2, flen, QUERY_TCP,
-					   out + outlen + 2, 65535);
+		size_t alen = notifyin_is_notify(c->rbuf + pos + 2, flen)
+				      ? worker_notify(sh, c->rbuf + pos + 2, flen, (const struct sockaddr *)&c->peer,
+						      out + outlen + 2, 65535)
+				      : query_answer(db, &sh->qopts, c->rbuf + pos + 2, flen, QUERY_TCP,
+						     out + outlen + 2, 65535);
 		if (alen > 0) {
 			out[outlen] = (uint8_t)(alen >> 8);
 			out[outlen + 1] = (uint8_t)alen;

@@ -161,6 +161,8 @@ udp_answer(worker_sock_t *ws, const zonedb_t *db, const uint8_t *q, size_t qlen,
 	   const struct sockaddr *peer, uint8_t *out, size_t cap)
 {
 	const worker_shared_t *sh = ws->w->sh;
+	if (notifyin_is_notify(q, qlen))
+		return worker_notify(sh, q, qlen, peer, out, cap);
 	/* An IXFR carries the client's SOA in AUTHORITY (RFC 1995 §3): ordinary
 	 * queries, with NSCOUNT 0, skip the question walk on this hot path. */
 	if (qlen >= PKT_HDRLEN && wire_u16(q + 8) != 0 && xfrout_request_type(q, qlen) == RR_IXFR) {

@@ -16,6 +16,7 @@
 
 #include "query/query.h"
 #include "util/qsbr.h"
+#include "xfr/notifyin.h"
 #include "xfr/xfrout.h"
 #include "zone/zonedb.h"
 
@@ -36,6 +37,9 @@ typedef struct worker_shared {
 	int nworkers;               /*!< QSBR ids: workers 0..n-1, UDP threads after them */
 	xfrout_policy_t xfr;        /*!< who may transfer what (TCP) */
 	bool udp_uring;             /*!< try io_uring for UDP (falls back to recvmmsg) */
+	const notifyin_policy_t *nin; /*!< NOTIFY in: who may NOTIFY which secondary zone */
+	void (*nin_post)(void *arg, const notifyin_event_t *ev); /*!< accepted NOTIFY -> control; NULL = none */
+	void *nin_arg;
 	_Atomic bool stopping;      /*!< UDP threads poll it (they block in the kernel) */
 } worker_shared_t;
 
@@ -85,6 +89,13 @@ struct worker {
 	tcp_state_t *tcp;
 	worker_stats_t stats;
 };
+
+/**
+ * \brief Answer a NOTIFY (server.c): verdict, log line, and the accepted
+ * event posted to the control thread. \return the answer length, 0 = none.
+ */
+size_t worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+		     uint8_t *out, size_t cap);
 
 /* UDP (udp.c) */
 

@@ -134,6 +134,12 @@ xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, const uint8_t *q, s
 		snprintf(log, loglen, "%s of %s from %s%s refused: not a zone we serve", kind, zname, who, kname);
 		goto done;
 	}
+	if (zone_expired(z)) {
+		*anslen = reply(q, &pq, RCODE_SERVFAIL, false, sig, now, ans, anscap);
+		snprintf(log, loglen, "%s of %s from %s%s refused: the zone has expired (SERVFAIL)", kind, zname, who,
+			 kname);
+		goto done;
+	}
 	/* A zone's own list replaces the global one for that zone. */
 	const acl_t *acl = &pol->transfer;
 	for (size_t i = 0; i < pol->nzones; i++)

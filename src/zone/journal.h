@@ -28,7 +28,7 @@
  *
  * CRC32C is the Castagnoli polynomial (reflected 0x82F63B78, initial value
  * and final xor 0xffffffff, as in iSCSI/ext4; check value of "123456789" is
- * 0xe3069283), computed with a 256-entry table in journal.c.
+ * 0xe3069283), shared with the snapshot format (util/crc32c.h).
  *
  * Invariants kept by journal_append() and checked by journal_open(): every
  * record's serials match its payload's SOAs, serial_to is greater than

@@ -64,6 +64,10 @@ struct zone {
 	time_t loaded;
 	uint32_t refs;       /*!< snapshots holding this version (zone_ref/zone_unref, atomic) */
 	struct zone_history *history; /*!< changesets leading here (IXFR), owned reference or NULL */
+	/** Secondary: past the SOA expire without a successful refresh, so
+	 * answered with SERVFAIL (RFC 1034 §4.3.5). The one field that changes
+	 * after publication: read and written with zone_expired/zone_set_expired. */
+	uint8_t expired;
 	arena_t arena;
 };
 
@@ -97,6 +101,14 @@ const zone_node_t *zone_find_le(const zone_t *z, const uint8_t *name);
  * differ and zone_apply() merge by it.
  */
 int zone_rdata_cmp(const uint8_t *a, uint16_t alen, const uint8_t *b, uint16_t blen);
+
+/** \brief Has the version expired (secondary)? Any thread. */
+static inline bool zone_expired(const zone_t *z) { return __atomic_load_n(&z->expired, __ATOMIC_RELAXED) != 0; }
+/** \brief Mark or clear expiry (control thread). */
+static inline void zone_set_expired(const zone_t *z, bool on)
+{
+	__atomic_store_n(&((zone_t *)z)->expired, (uint8_t)on, __ATOMIC_RELAXED);
+}
 
 /** \brief Free a version and everything it owns. NULL is fine. */
 void zone_free(zone_t *z);
