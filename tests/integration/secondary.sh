@@ -12,17 +12,25 @@
 #  6. with the primary gone past the SOA expire the secondary answers
 #     SERVFAIL, and it recovers by itself when the primary is back;
 #  7. NOTIFY refused: unsigned, unknown key; no refresh follows;
-#  8. chaining: the secondary serves IXFR from its own journal (kdig).
+#  8. chaining: a third flame-dnsd, secondary of the secondary, gets the
+#     change by NOTIFY + IXFR from it; the secondary serves IXFR from its
+#     own journal (kdig);
+#  9. a torn write (garbage after the journal's last record, a half-written
+#     snapshot temp file) costs nothing at restart.
 # Ports 15450-15452.
 source "$(dirname "$0")/lib/common.bash"
 PPORT=15450
 SPORT=15451
+TPORT=15452
 PPID_=""
+TPID=""
 PLOG="$T/primary.log"
+TLOG="$T/tertiary.log"
+stop_tertiary() { [ -n "$TPID" ] && kill -KILL "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null; TPID=""; }
 stop_primary() { [ -n "$PPID_" ] && kill -CONT "$PPID_" 2>/dev/null; [ -n "$PPID_" ] && kill -KILL "$PPID_" 2>/dev/null && wait "$PPID_" 2>/dev/null; PPID_=""; }
-trap 'stop_primary; cleanup' EXIT
+trap 'stop_primary; stop_tertiary; cleanup' EXIT
 
-mkdir -p "$T/p/zones" "$T/p/storage" "$T/s/zones" "$T/s/storage"
+mkdir -p "$T/p/zones" "$T/p/storage" "$T/s/zones" "$T/s/storage" "$T/t/storage"
 tsig-keygen -a hmac-sha256 xfr-key >"$T/xfr.key"
 SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$T/xfr.key")
 
@@ -63,6 +71,10 @@ secondary:
 zone:
   - domain: example.com
 Y
+# The tertiary's config: secondary of the secondary.
+sed -e "s/@$SPORT/@$TPORT/; s/@$PPORT/@$SPORT/; s#$T/s/storage#$T/t/storage#" "$T/s.yaml" >"$T/t.yaml"
+# The secondary NOTIFYs the tertiary (chaining).
+printf 'notify: { targets: [ "127.0.0.1@%s key xfr-key" ], timeout-ms: 100, retries: 2 }\n' $TPORT >>"$T/s.yaml"
 start_primary() {
 	"$DAEMON" -c "$T/p.yaml" >>"$PLOG" 2>&1 &
 	PPID_=$!
@@ -104,6 +116,13 @@ wait_serial 1 5
 check "start-up: serial served after the first transfer" 1 "$(soa_serial)"
 check "start-up: transfer was an AXFR" 1 "$(grep -cE 'zone example\.com\.: AXFR from 127\.0\.0\.1@15450 key xfr-key\.: serial none -> 1' "$DLOG")"
 check "start-up: data" 192.0.2.1 "$(q 127.0.0.1 $SPORT www.example.com A +short)"
+"$DAEMON" -c "$T/t.yaml" >"$TLOG" 2>&1 &
+TPID=$!
+for i in $(seq 1 $((50 * SLOW))); do
+	[ "$(q 127.0.0.1 $TPORT example.com SOA +short | awk '{print $3}')" == 1 ] && break
+	sleep 0.1
+done
+check "chaining: the tertiary took serial 1 from the secondary" 1 "$(grep -cE 'AXFR from 127\.0\.0\.1@15451 key xfr-key\.: serial none -> 1' "$TLOG")"
 
 # 2. NOTIFY + IXFR
 change
@@ -112,6 +131,17 @@ check "edit: new serial served" 2 "$(soa_serial)"
 check "edit: NOTIFY accepted" 1 "$(grep -cE 'NOTIFY for example\.com\. from 127\.0\.0\.1@[0-9]+ \(key xfr-key\.\): accepted, serial 2' "$DLOG")"
 check "edit: by IXFR" 1 "$(grep -cE 'IXFR from 127\.0\.0\.1@15450 key xfr-key\.: serial 1 -> 2' "$DLOG")"
 check "edit: data" 192.0.2.2 "$(q 127.0.0.1 $SPORT www.example.com A +short)"
+for i in $(seq 1 $((50 * SLOW))); do
+	[ "$(q 127.0.0.1 $TPORT example.com SOA +short | awk '{print $3}')" == 2 ] && break
+	sleep 0.1
+done
+check "chaining: the tertiary got serial 2 by NOTIFY + IXFR from the secondary" 1 \
+	"$(grep -cE 'IXFR from 127\.0\.0\.1@15451 key xfr-key\.: serial 1 -> 2' "$TLOG")"
+check "chaining: the tertiary answers the change" 192.0.2.2 "$(q 127.0.0.1 $TPORT www.example.com A +short)"
+kill -TERM "$TPID"; wait "$TPID"
+check "chaining: the tertiary exits cleanly" 0 "$?"
+TPID=""
+check "chaining: no sanitizer report in the tertiary's log" 0 "$(grep -cE 'LeakSanitizer|AddressSanitizer|runtime error' "$TLOG")"
 
 # 3. missed 3 changes: one IXFR
 kill -STOP "$DPID"
@@ -140,10 +170,14 @@ check_match "chaining: IXFR 5 from the secondary's journal is incremental" "^exa
 # 5. kill -9, restart with the primary frozen: served from disk at once
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
 kill -STOP "$PPID_"
+# 9. torn writes: a record cut short at the journal's end, a half-written snapshot
+head -c 37 /dev/urandom >>"$T/s/storage/example.com.journal"
+head -c 100 /dev/urandom >"$T/s/storage/example.com.snapshot.tmp"
 start_daemon -c "$T/s.yaml"
 wait_ready 127.0.0.1 $SPORT || finish
 check "restart: last serial answered at once" 11 "$(soa_serial)"
 check "restart: from disk" 1 "$(grep -cE 'zone example\.com\.: serving serial 11 from disk' "$DLOG")"
+check "torn write: the journal's torn tail was cut and logged" 1 "$(grep -cE 'journal .*is corrupt.*cut back to serial 11' "$DLOG")"
 check "restart: data" 192.0.2.11 "$(q 127.0.0.1 $SPORT www.example.com A +short)"
 kill -CONT "$PPID_"
 

@@ -282,6 +282,25 @@ test_ixfr(void **state)
 	xfrin_clear(&x);
 	stream_free(&st);
 
+	/* condensed: one changeset straight from 1 to 3 (what a primary that
+	 * merges its journal sends) applies like the two-step one */
+	changeset_t ab;
+	changeset_init(&ab);
+	assert_int_equal(zone_diff(z1, z3, &ab), 0);
+	const changeset_t *cond[] = { &ab };
+	stream_t sc;
+	gen_stream(&sc, z3, q, qlen, true, cond, 1, NULL, 256);
+	assert_int_equal(xfrin_init(&x, apex, z1, QID, NULL, NULL), 0);
+	assert_int_equal(feed(&x, &sc, sc.n), 1);
+	assert_int_equal(x.ncs, 1);
+	assert_int_equal(xfrin_finish(&x, &out, &kind), 0);
+	assert_int_equal(kind, XFRIN_IXFR);
+	assert_true(zone_equal(out, z3));
+	zone_free(out);
+	xfrin_clear(&x);
+	stream_free(&sc);
+	changeset_clear(&ab);
+
 	/* the same stream from a version that is not serial 1: refused at once */
 	gen_stream(&st, z3, q, qlen, true, cs + 1, 1, NULL, 256);
 	assert_int_equal(xfrin_init(&x, apex, z1, QID, NULL, NULL), 0);
