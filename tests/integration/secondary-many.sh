@@ -5,6 +5,8 @@
 # once, all 40 new serials are served, each zone refreshed by NOTIFY + IXFR;
 # the secondary's log never shows more than 3 refreshes running at the same
 # time (and more than one did run at once: the bound, not serialisation).
+# The secondary sends its SOA queries and transfers from secondary.source
+# (127.0.0.2), the only address the primary's transfer ACL allows.
 # Ports 15455-15456.
 source "$(dirname "$0")/lib/common.bash"
 PPORT=15455
@@ -32,7 +34,7 @@ cat >"$T/p.yaml" <<Y
 server: { listen: ["127.0.0.1@$PPORT"], workers: 1 }
 zones: { directory: $T/p/zones }
 keys: { files: [ $T/xfr.key ] }
-transfer: { allow: [ "127.0.0.1 key xfr-key" ] }
+transfer: { allow: [ "127.0.0.2 key xfr-key" ] }
 notify: { targets: [ "127.0.0.1@$SPORT key xfr-key" ], timeout-ms: 200 }
 Y
 {
@@ -41,7 +43,7 @@ server: { listen: ["127.0.0.1@$SPORT"], workers: 1 }
 log: { level: info }
 zones: { directory: $T/s/zones, storage: $T/s/storage, role: secondary }
 keys: { files: [ $T/xfr.key ] }
-secondary: { primaries: [ "127.0.0.1@$PPORT key xfr-key" ], max-transfers: 3 }
+secondary: { primaries: [ "127.0.0.1@$PPORT key xfr-key" ], max-transfers: 3, source: 127.0.0.2 }
 zone:
 Y
 	for i in $(seq 1 $N); do echo "  - domain: z$i.test"; done
@@ -82,5 +84,7 @@ peak=$(awk '/: refresh \(/ { r++; if (r > m) m = r }
 	END { print m + 0 }' "$DLOG")
 check "at most max-transfers (3) refreshes at once" 1 "$([ "$peak" -le 3 ] && echo 1 || echo 0)"
 check "more than one refresh at once (peak $peak)" 1 "$([ "$peak" -ge 2 ] && echo 1 || echo 0)"
+check "transfers came from the source address" 0 "$(grep -E 'XFR of z[0-9]+\.test\. .* to 127\.0\.0\.' "$T/primary.log" | grep -vc ' to 127\.0\.0\.2@')"
+check "the primary logged them" 1 "$([ "$(grep -cE 'XFR of z[0-9]+\.test\. .* to 127\.0\.0\.2@' "$T/primary.log")" -ge $N ] && echo 1 || echo 0)"
 stop_daemon
 finish
