@@ -32,6 +32,8 @@ msg_init(msg_t *m, uint8_t *buf, size_t cap, size_t limit, const uint8_t *query,
 	m->edns = edns;
 	m->edns_udp = 0;
 	m->edns_flags = 0;
+	m->has_expire = false;
+	m->expire = 0;
 	m->ext_rcode = 0;
 	m->limit = edns ? (limit > OPT_RR_LEN ? limit - OPT_RR_LEN : 0) : limit;
 	memset(m->count, 0, sizeof(m->count));
@@ -257,6 +259,16 @@ msg_put_rr_raw(msg_t *m, int section, const uint8_t *owner, uint16_t type, uint1
 	return put_single(m, section, owner, type, rclass, ttl, rdata, rdlen, false);
 }
 
+void
+msg_set_expire(msg_t *m, uint32_t expire)
+{
+	if (!m->edns || m->has_expire || m->limit < m->len + 8)
+		return;
+	m->limit -= 8;
+	m->has_expire = true;
+	m->expire = expire;
+}
+
 size_t
 msg_finish(msg_t *m)
 {
@@ -272,8 +284,14 @@ msg_finish(msg_t *m)
 		wire_set_u16(o + 1, RR_OPT);
 		wire_set_u16(o + 3, m->edns_udp);
 		wire_set_u32(o + 5, (uint32_t)m->ext_rcode << 24 | m->edns_flags);
-		wire_set_u16(o + 9, 0);
+		wire_set_u16(o + 9, m->has_expire ? 8 : 0);
 		m->len += OPT_RR_LEN;
+		if (m->has_expire) {
+			wire_set_u16(o + 11, EDNS_OPT_EXPIRE);
+			wire_set_u16(o + 13, 4);
+			wire_set_u32(o + 15, m->expire);
+			m->len += 8;
+		}
 		m->count[2]++;
 	}
 	wire_set_u16(h + 10, m->count[2]);

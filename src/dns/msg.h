@@ -43,6 +43,8 @@ typedef struct msg {
 	uint16_t edns_udp;
 	uint16_t edns_flags;
 	uint8_t ext_rcode;
+	bool has_expire;  /*!< EDNS EXPIRE option (RFC 7314) in the OPT */
+	uint32_t expire;
 } msg_t;
 
 /** A rollback point. */
@@ -65,6 +67,12 @@ int msg_init(msg_t *m, uint8_t *buf, size_t cap, size_t limit, const uint8_t *qu
 
 /** \brief Set header flags (PKT_AA, PKT_TC ...) in addition to those set. */
 static inline void msg_set_flag(msg_t *m, uint16_t f) { m->flags |= f; }
+
+/**
+ * \brief Add an EDNS EXPIRE option (RFC 7314) to the OPT record. Call before
+ * writing records (it takes 8 octets off the limit); ignored without EDNS.
+ */
+void msg_set_expire(msg_t *m, uint32_t expire);
 
 /** \brief Set the RCODE; values > 15 go to the OPT extended RCODE. */
 void msg_set_rcode(msg_t *m, uint16_t rcode);

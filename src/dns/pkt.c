@@ -23,16 +23,19 @@ pkt_skip_rr(const uint8_t *buf, size_t len, size_t *pos)
 }
 
 /* EDNS options must tile the OPT rdata exactly (RFC 6891 §6.1.2). */
+/* Options well formed? Notes the ones we act on. */
 static bool
-opt_rdata_ok(const uint8_t *rd, size_t len)
+opt_rdata_ok(const uint8_t *rd, size_t len, pkt_query_t *q)
 {
 	size_t off = 0;
 	while (off < len) {
 		if (len - off < 4)
 			return false;
-		uint16_t olen = wire_u16(rd + off + 2);
+		uint16_t code = wire_u16(rd + off), olen = wire_u16(rd + off + 2);
 		if (len - off - 4 < olen)
 			return false;
+		if (code == EDNS_OPT_EXPIRE)
+			q->edns_expire = true;
 		off += 4u + olen;
 	}
 	return true;
@@ -45,6 +48,7 @@ pkt_parse_query(const uint8_t *buf, size_t len, pkt_query_t *q)
 	q->has_question = false;
 	q->has_edns = false;
 	q->has_tsig = false;
+	q->edns_expire = false;
 	q->qname_len = 0;
 	if (len < PKT_HDRLEN)
 		return PKT_PARSE_DROP;
@@ -101,7 +105,7 @@ pkt_parse_query(const uint8_t *buf, size_t len, pkt_query_t *q)
 		if (len - pos < rdlen)
 			return RCODE_FORMERR;
 		if (type == RR_OPT) {
-			if (q->has_edns || nl != 1 || !opt_rdata_ok(buf + pos, rdlen))
+			if (q->has_edns || nl != 1 || !opt_rdata_ok(buf + pos, rdlen, q))
 				return RCODE_FORMERR; /* two OPTs, or not owned by the root (RFC 6891 §6.1.1) */
 			q->has_edns = true;
 			q->edns_udp = rclass < EDNS_MIN_UDP ? EDNS_MIN_UDP : rclass;

@@ -38,6 +38,7 @@ enum {
 
 #define EDNS_MIN_UDP 512
 #define EDNS_DO 0x8000
+#define EDNS_OPT_EXPIRE 9 /* RFC 7314 */
 
 /** Result of parsing a query. */
 typedef struct pkt_query {
@@ -55,6 +56,7 @@ typedef struct pkt_query {
 	uint16_t edns_udp;       /*!< requestor's payload size, raised to 512 */
 	uint16_t edns_flags;     /*!< DO is EDNS_DO */
 	uint8_t edns_ext_rcode;
+	bool edns_expire;        /*!< the OPT carries an EXPIRE option (RFC 7314) */
 	bool has_tsig;           /*!< a TSIG RR is in ADDITIONAL (verified by the caller) */
 } pkt_query_t;
 

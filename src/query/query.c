@@ -465,6 +465,8 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 	}
 	c.z = z;
 	msg_set_flag(&c.m, PKT_AA);
+	if (q->edns_expire)
+		msg_set_expire(&c.m, zone_expire_value(z, (uint64_t)time(NULL)));
 	uint16_t rcode = resolve(&c, q->qname, q->qname_len, q->qtype);
 	msg_set_rcode(&c.m, rcode);
 	if (!c.truncated)

@@ -65,6 +65,8 @@ struct sec_zone {
 	bool have_snap, dirty;
 	uint32_t snap_serial;
 	time_t last_ok;               /* last successful refresh, 0 = never */
+	bool have_peer_expire;        /* the primary answered EDNS EXPIRE (RFC 7314) */
+	uint32_t peer_expire;
 	bool expired;
 	char last_err[2000];
 };
@@ -510,6 +512,7 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 		if (reset || !snap_covered(z, fin))
 			snap_write(z, fin);
 		if (z->last_ok != 0 && now - z->last_ok >= (time_t)t.expire) {
+			zone_set_expire_at(fin, (uint64_t)z->last_ok + t.expire);
 			z->expired = true;
 			zone_set_expired(fin, true);
 			log_error("zone %s: expired while we were down (last refresh %lld s ago, expire %u s): answering "
@@ -560,6 +563,14 @@ timers_of(const secondary_t *s, const zone_t *cur)
 	if (cur != NULL)
 		refresh_from_soa(msg_rd_data(cur->soa->rdata), msg_rd_len(cur->soa->rdata), &s->lim, &t);
 	return t;
+}
+
+/* Seconds until expiry after a good refresh: the SOA's expire, or less when
+ * the server we refreshed from is itself a secondary closer to expiry. */
+static uint32_t
+expire_after_refresh(const sec_zone_t *z, const refresh_timers_t *t)
+{
+	return z->have_peer_expire && z->peer_expire < t->expire ? z->peer_expire : t->expire;
 }
 
 static void
@@ -700,6 +711,7 @@ start_refresh(sec_zone_t *z)
 	s->running++;
 	z->pi = 0;
 	z->axfr = false;
+	z->have_peer_expire = false;
 	const zone_t *cur = s->hooks.current(s->hooks.arg, z->origin);
 	z->base = (zone_t *)cur;
 	if (z->base != NULL)
@@ -744,8 +756,11 @@ refresh_end(sec_zone_t *z, bool ok)
 			log_notice("zone %s: refreshed, no longer expired (serial %u)", z->name, cur->serial);
 		}
 		z->expired = false;
-		if (cur != NULL)
-			arm(z->ev_expire, (uint64_t)t.expire * 1000u);
+		if (cur != NULL) {
+			uint32_t exp = expire_after_refresh(z, &t);
+			zone_set_expire_at(cur, (uint64_t)z->last_ok + exp);
+			arm(z->ev_expire, (uint64_t)exp * 1000u);
+		}
 		arm(z->ev_refresh, refresh_jitter_ms(cur != NULL ? t.refresh : t.retry, rnd32()));
 	} else {
 		uint64_t ms = refresh_jitter_ms(t.retry, rnd32());
@@ -854,6 +869,8 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 		journal_reset(z);
 		z->have_snap = false;
 	}
+	refresh_timers_t t = timers_of(s, fin);
+	zone_set_expire_at(fin, (uint64_t)time(NULL) + expire_after_refresh(z, &t));
 	s->hooks.publish(s->hooks.arg, fin);
 	char from[16] = "none";
 	if (z->base != NULL)
@@ -876,6 +893,10 @@ on_xfr_done(void *arg, xfrc_t *c)
 	char why[1700] = "";
 	bool ok = false, next = false;
 	z->xfr = NULL;
+	if (res->have_expire) {
+		z->have_peer_expire = true;
+		z->peer_expire = res->expire;
+	}
 	switch (res->status) {
 	case XFRC_UPTODATE:
 		if (z->base != NULL && res->have_primary_serial && res->primary_serial != z->base->serial)
@@ -1011,7 +1032,9 @@ secondary_start(secondary_t *s, struct event_base *base, const secondary_hooks_t
 			/* Expiry counts from the last good refresh, even across restarts. */
 			refresh_timers_t t = timers_of(s, cur);
 			time_t since = z->last_ok != 0 && now >= z->last_ok ? now - z->last_ok : 0;
-			arm(z->ev_expire, since < (time_t)t.expire ? (uint64_t)(t.expire - (uint32_t)since) * 1000u : 0);
+			uint32_t left = since < (time_t)t.expire ? t.expire - (uint32_t)since : 0;
+			zone_set_expire_at(cur, (uint64_t)now + left);
+			arm(z->ev_expire, (uint64_t)left * 1000u);
 		}
 		/* Everyone asks at once at start-up, spread over half a second. */
 		arm(z->ev_refresh, rnd32() % 500u);

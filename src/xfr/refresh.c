@@ -16,19 +16,22 @@ bool
 refresh_from_soa(const uint8_t *rdata, uint16_t rdlen, const refresh_limits_t *lim, refresh_timers_t *out)
 {
 	size_t off = 0;
-	bool ok = false;
+	bool ok = true;
 	uint32_t refresh = 0, retry = 0, expire = 0;
 	/* Two uncompressed names, then serial, refresh, retry, expire, minimum. */
-	for (int i = 0; i < 2; i++) {
-		while (off < rdlen && rdata[off] != 0 && rdata[off] < 64)
-			off += 1u + rdata[off];
-		off++;
+	for (int i = 0; i < 2 && ok; i++) {
+		int n = dname_check(rdata + off, rdlen - off);
+		if (n < 0)
+			ok = false;
+		else
+			off += (size_t)n;
 	}
-	if (off <= rdlen && rdlen - off == 20) {
+	if (ok && rdlen - off != 20)
+		ok = false;
+	if (ok) {
 		refresh = wire_u32(rdata + off + 4);
 		retry = wire_u32(rdata + off + 8);
 		expire = wire_u32(rdata + off + 12);
-		ok = true;
 	}
 	out->refresh = clamp(refresh, lim->refresh_min, lim->refresh_max);
 	out->retry = clamp(retry, lim->retry_min, lim->retry_max);

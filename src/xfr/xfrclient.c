@@ -129,6 +129,13 @@ build_request(xfrc_t *c, uint16_t qtype)
 	wire_set_u16(m + len, qtype);
 	wire_set_u16(m + len + 2, 1);
 	len += 4;
+	if (qtype == RR_SOA) {
+		/* OPT with an empty EXPIRE option (RFC 7314 §2). */
+		static const uint8_t opt[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, EDNS_OPT_EXPIRE, 0, 0 };
+		memcpy(m + len, opt, sizeof(opt));
+		len += sizeof(opt);
+		wire_set_u16(m + 10, 1);
+	}
 	if (with_soa) {
 		const uint8_t *rd = cur->soa->rdata;
 		uint16_t rdlen = msg_rd_len(rd);
@@ -185,6 +192,42 @@ start_transfer(xfrc_t *c)
 		finish(c, XFRC_FAILED, "transfer parser: %s", fl_strerror(r));
 }
 
+/* EDNS EXPIRE in the answer's OPT, if any (RFC 7314 §3). */
+static void
+find_expire(xfrc_t *c, const uint8_t *m, size_t len)
+{
+	uint16_t counts = (uint16_t)(wire_u16(m + 4) + wire_u16(m + 6) + wire_u16(m + 8)), ar = wire_u16(m + 10);
+	size_t pos = 12;
+	uint8_t name[DNAME_MAXLEN];
+	for (uint32_t i = 0; i < (uint32_t)counts + ar; i++) {
+		if (i < wire_u16(m + 4)) {
+			if (dname_unpack(m, len, &pos, name, false) < 0 || len - pos < 4)
+				return;
+			pos += 4;
+			continue;
+		}
+		if (dname_unpack(m, len, &pos, name, false) < 0 || len - pos < 10)
+			return;
+		uint16_t type = wire_u16(m + pos), rdlen = wire_u16(m + pos + 8);
+		pos += 10;
+		if (len - pos < rdlen)
+			return;
+		if (type == RR_OPT && i >= counts) {
+			for (size_t o = pos; o + 4 <= pos + rdlen;) {
+				uint16_t code = wire_u16(m + o), olen = wire_u16(m + o + 2);
+				if (o + 4 + olen > pos + rdlen)
+					break;
+				if (code == EDNS_OPT_EXPIRE && olen == 4) {
+					c->res.have_expire = true;
+					c->res.expire = wire_u32(m + o + 4);
+				}
+				o += 4u + olen;
+			}
+		}
+		pos += rdlen;
+	}
+}
+
 /* The SOA answer: id, QR, NOERROR, TSIG, then the zone's SOA serial. */
 static void
 on_soa_answer(xfrc_t *c, const uint8_t *m, size_t len)
@@ -211,6 +254,7 @@ on_soa_answer(xfrc_t *c, const uint8_t *m, size_t len)
 	uint16_t qd = wire_u16(m + 4), an = wire_u16(m + 6);
 	size_t pos = 12;
 	uint8_t name[DNAME_MAXLEN];
+	find_expire(c, m, len);
 	for (uint16_t i = 0; i < qd; i++) {
 		if (dname_unpack(m, len, &pos, name, true) < 0 || len - pos < 4)
 			goto bad;

@@ -7,6 +7,9 @@
  * an IXFR carrying our SOA (RFC 1995) or an AXFR (RFC 5936), every message
  * TSIG-signed and verified when a key is given, parsed by xfrin (xfrin.h).
  *
+ * The SOA query asks for EDNS EXPIRE (RFC 7314), so a secondary that
+ * refreshes from another secondary can count its expiry from the primary.
+ *
  * The client decides nothing about fallback: it says what happened
  * (xfrc_status_t) and the caller (the secondary) chooses AXFR or the next
  * primary. Owner: the caller; xfrc_free() cancels a running exchange.
@@ -52,6 +55,9 @@ typedef struct xfrc_result {
 	zone_t *zone;                   /*!< XFRC_DONE: the new version; set to NULL when taken */
 	bool have_primary_serial;
 	uint32_t primary_serial;        /*!< from the SOA query, or the transfer's SOA */
+	bool have_expire;
+	uint32_t expire;                /*!< EDNS EXPIRE of the SOA answer (RFC 7314): the
+					     time left on the server's own expire timer */
 	uint64_t messages, records, bytes;
 	double ms;                      /*!< from start to the end */
 	char err[600];                  /*!< why, for everything but DONE/UPTODATE */

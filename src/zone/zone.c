@@ -17,6 +17,7 @@
 
 #include "dns/dname.h"
 #include "dns/rrtype.h"
+#include "dns/msg.h"
 #include "dns/wire.h"
 #include "util/err.h"
 #include "zone/history.h"
@@ -674,4 +675,16 @@ fail:
 	arena_free(&keyarena);
 	zone_builder_abort(b);
 	return ret;
+}
+
+uint32_t
+zone_expire_value(const zone_t *z, uint64_t now)
+{
+	uint64_t at = __atomic_load_n(&z->expire_at, __ATOMIC_RELAXED);
+	if (at != 0)
+		return at > now ? (uint32_t)(at - now > UINT32_MAX ? UINT32_MAX : at - now) : 0;
+	/* SOA rdata: two uncompressed names, serial, refresh, retry, expire, minimum. */
+	uint16_t len = msg_rd_len(z->soa->rdata);
+	const uint8_t *d = msg_rd_data(z->soa->rdata);
+	return len >= 20 ? wire_u32(d + len - 8) : 0;
 }

@@ -68,6 +68,9 @@ struct zone {
 	 * answered with SERVFAIL (RFC 1034 §4.3.5). The one field that changes
 	 * after publication: read and written with zone_expired/zone_set_expired. */
 	uint8_t expired;
+	/** Secondary: when the zone expires (seconds since the epoch), for
+	 * EDNS EXPIRE (RFC 7314); 0 on a primary. Written like expired. */
+	uint64_t expire_at;
 	arena_t arena;
 };
 
@@ -109,6 +112,18 @@ static inline void zone_set_expired(const zone_t *z, bool on)
 {
 	__atomic_store_n(&((zone_t *)z)->expired, (uint8_t)on, __ATOMIC_RELAXED);
 }
+
+/** \brief Set when a secondary's version expires (control thread). */
+static inline void zone_set_expire_at(const zone_t *z, uint64_t t)
+{
+	__atomic_store_n(&((zone_t *)z)->expire_at, t, __ATOMIC_RELAXED);
+}
+
+/**
+ * \brief The EDNS EXPIRE value to answer with (RFC 7314 §3): the SOA expire
+ * on a primary, the time left before expiry on a secondary. Any thread.
+ */
+uint32_t zone_expire_value(const zone_t *z, uint64_t now);
 
 /** \brief Free a version and everything it owns. NULL is fine. */
 void zone_free(zone_t *z);

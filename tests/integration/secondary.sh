@@ -15,6 +15,7 @@
 #  8. chaining: a third flame-dnsd, secondary of the secondary, gets the
 #     change by NOTIFY + IXFR from it; the secondary serves IXFR from its
 #     own journal (kdig);
+#     EDNS EXPIRE (RFC 7314) answers on all three;
 #  9. a torn write (garbage after the journal's last record, a half-written
 #     snapshot temp file) costs nothing at restart.
 # Ports 15450-15452.
@@ -138,6 +139,11 @@ done
 check "chaining: the tertiary got serial 2 by NOTIFY + IXFR from the secondary" 1 \
 	"$(grep -cE 'IXFR from 127\.0\.0\.1@15451 key xfr-key\.: serial 1 -> 2' "$TLOG")"
 check "chaining: the tertiary answers the change" 192.0.2.2 "$(q 127.0.0.1 $TPORT www.example.com A +short)"
+# EDNS EXPIRE (RFC 7314): the primary gives its SOA expire, the secondaries the time they have left.
+expire_of() { dig @127.0.0.1 -p "$1" +time=2 +tries=1 +expire example.com SOA | sed -n 's/^; EXPIRE: \([0-9]*\).*/\1/p'; }
+check "EDNS EXPIRE from the primary: the SOA expire" 5 "$(expire_of $PPORT)"
+check_match "EDNS EXPIRE from the secondary: time left, at most 5 s" '^[0-5]$' "$(expire_of $SPORT)"
+check_match "EDNS EXPIRE from the tertiary: time left, at most 5 s" '^[0-5]$' "$(expire_of $TPORT)"
 kill -TERM "$TPID"; wait "$TPID"
 check "chaining: the tertiary exits cleanly" 0 "$?"
 TPID=""

@@ -3,7 +3,10 @@
  * \file
  * Unit tests for src/conf/conf.c: a full config, the defaults from the
  * schema table, every kind of error with its exact file:line:column,
- * command-line style overrides (conf_set) and listen address parsing.
+ * command-line style overrides (conf_set) and listen address parsing; the
+ * secondary role: zones.role, the secondary: section (every option, its
+ * default and both range bounds), per-zone role/primaries/notify-allow/
+ * source and conf_zone_role().
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -183,6 +186,61 @@ static const bad_case_t bad_cases[] = {
 	{ "notify:\n  retries: 0\n", "b.yaml:2:12: notify.retries: 0 is out of range 1..20" },
 	{ "notify:\n  timeout-ms: 5\n", "b.yaml:2:15: notify.timeout-ms: 5 is out of range 10..60000" },
 	{ "notify:\n  retry: 3\n", "b.yaml:2:3: unknown key 'retry' in section 'notify'" },
+	/* zones.role: no "inherit" at the global level */
+	{ "zones:\n  role: tertiary\n", "b.yaml:2:9: zones.role: unknown value 'tertiary', expected one of: primary|secondary" },
+	{ "zones:\n  role: inherit\n", "b.yaml:2:9: zones.role: unknown value 'inherit', expected one of: primary|secondary" },
+	{ "zones:\n  role: Secondary\n", "b.yaml:2:9: zones.role: unknown value 'Secondary', expected one of: primary|secondary" },
+	/* secondary: shape */
+	{ "secondary: [ a ]\n", "b.yaml:1:12: section 'secondary' must be a mapping of key: value" },
+	{ "secondary:\n  refresh: 5\n", "b.yaml:2:3: unknown key 'refresh' in section 'secondary'" },
+	{ "secondary:\n  primaries: [ \"192.0.2.1\" ]\nsecondary:\n  source: ::1\n", "b.yaml:3:1: duplicate section 'secondary'" },
+	{ "secondary:\n  max-transfers: 2\n  max-transfers: 3\n", "b.yaml:3:3: duplicate key 'max-transfers' in section 'secondary'" },
+	/* secondary: ranges, one below and one above each bound */
+	{ "secondary:\n  refresh-min: 0\n", "b.yaml:2:16: secondary.refresh-min: 0 is out of range 1..86400" },
+	{ "secondary:\n  refresh-min: 86401\n", "b.yaml:2:16: secondary.refresh-min: 86401 is out of range 1..86400" },
+	{ "secondary:\n  refresh-max: 0\n", "b.yaml:2:16: secondary.refresh-max: 0 is out of range 1..2419200" },
+	{ "secondary:\n  refresh-max: 2419201\n", "b.yaml:2:16: secondary.refresh-max: 2419201 is out of range 1..2419200" },
+	{ "secondary:\n  retry-min: 0\n", "b.yaml:2:14: secondary.retry-min: 0 is out of range 1..86400" },
+	{ "secondary:\n  retry-min: 86401\n", "b.yaml:2:14: secondary.retry-min: 86401 is out of range 1..86400" },
+	{ "secondary:\n  retry-max: -1\n", "b.yaml:2:14: secondary.retry-max: -1 is out of range 1..2419200" },
+	{ "secondary:\n  retry-max: 2419201\n", "b.yaml:2:14: secondary.retry-max: 2419201 is out of range 1..2419200" },
+	{ "secondary:\n  expire-min: 0\n", "b.yaml:2:15: secondary.expire-min: 0 is out of range 1..2419200" },
+	{ "secondary:\n  expire-min: 2419201\n", "b.yaml:2:15: secondary.expire-min: 2419201 is out of range 1..2419200" },
+	{ "secondary:\n  expire-max: 0\n", "b.yaml:2:15: secondary.expire-max: 0 is out of range 1..31536000" },
+	{ "secondary:\n  expire-max: 31536001\n", "b.yaml:2:15: secondary.expire-max: 31536001 is out of range 1..31536000" },
+	{ "secondary:\n  transfer-timeout: 99\n", "b.yaml:2:21: secondary.transfer-timeout: 99 is out of range 100..3600000" },
+	{ "secondary:\n  transfer-timeout: 3600001\n", "b.yaml:2:21: secondary.transfer-timeout: 3600001 is out of range 100..3600000" },
+	{ "secondary:\n  transfer-timeout: 30s\n", "b.yaml:2:21: secondary.transfer-timeout: expected an integer, got '30s'" },
+	{ "secondary:\n  max-transfers: 0\n", "b.yaml:2:18: secondary.max-transfers: 0 is out of range 1..1000" },
+	{ "secondary:\n  max-transfers: 1001\n", "b.yaml:2:18: secondary.max-transfers: 1001 is out of range 1..1000" },
+	{ "secondary:\n  max-records: 0\n", "b.yaml:2:16: secondary.max-records: 0 is out of range 1..1099511627776" },
+	{ "secondary:\n  max-records: 1099511627777\n", "b.yaml:2:16: secondary.max-records: 1099511627777 is out of range 1..1099511627776" },
+	{ "secondary:\n  max-bytes: 65535\n", "b.yaml:2:14: secondary.max-bytes: 65535 is out of range 65536..1099511627776" },
+	{ "secondary:\n  max-bytes: 1099511627777\n", "b.yaml:2:14: secondary.max-bytes: 1099511627777 is out of range 65536..1099511627776" },
+	{ "secondary:\n  snapshot-interval: 0\n", "b.yaml:2:22: secondary.snapshot-interval: 0 is out of range 1..604800" },
+	{ "secondary:\n  snapshot-interval: 604801\n", "b.yaml:2:22: secondary.snapshot-interval: 604801 is out of range 1..604800" },
+	{ "secondary:\n  snapshot-interval: [ 1 ]\n", "b.yaml:2:22: secondary.snapshot-interval: expected a single value, got a list" },
+	/* secondary: strings and lists */
+	{ "secondary:\n  source: \"\"\n", "b.yaml:2:11: secondary.source: length 0 is out of range 1..63" },
+	{ "secondary:\n  source: 0123456789012345678901234567890123456789012345678901234567890123\n", "b.yaml:2:11: secondary.source: length 64 is out of range 1..63" },
+	{ "secondary:\n  source: [ \"::1\" ]\n", "b.yaml:2:11: secondary.source: expected a single value, got a list" },
+	{ "secondary:\n  primaries: [ \"192.0.2.1@0\" ]\n", "b.yaml:2:16: secondary.primaries: bad target '192.0.2.1@0' (expected ADDR@PORT [key NAME])" },
+	{ "secondary:\n  primaries: [ \"192.0.2.1\", \"ns1.example.com@53\" ]\n", "b.yaml:2:29: secondary.primaries: bad target 'ns1.example.com@53' (expected ADDR@PORT [key NAME])" },
+	{ "secondary:\n  primaries: \"192.0.2.1@53 key\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 key' (expected ADDR@PORT [key NAME])" },
+	{ "secondary:\n  primaries: \"192.0.2.1@53 secret k\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 secret k' (expected ADDR@PORT [key NAME])" },
+	{ "secondary:\n  primaries:\n    - 192.0.2.1\n    - [ 192.0.2.2 ]\n", "b.yaml:4:7: secondary.primaries: expected a single value in the list" },
+	{ "secondary:\n  primaries: { a: 1 }\n", "b.yaml:2:14: secondary.primaries: expected a value, got a mapping" },
+	{ "secondary:\n  notify-allow: [ \"10.0.0.0/33\" ]\n", "b.yaml:2:19: secondary.notify-allow: bad rule '10.0.0.0/33' (expected ADDR[/LEN] [key NAME])" },
+	{ "secondary:\n  notify-allow: \"192.0.2.1 kee k\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1 kee k' (expected ADDR[/LEN] [key NAME])" },
+	{ "secondary:\n  notify-allow: \"192.0.2.1@53\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1@53' (expected ADDR[/LEN] [key NAME])" },
+	/* per-zone secondary settings */
+	{ "zone:\n  - domain: a.test\n    role: backup\n", "b.yaml:3:11: zone.role: unknown value 'backup', expected one of: inherit|primary|secondary" },
+	{ "zone:\n  - domain: a.test\n    role: primary\n    role: secondary\n", "b.yaml:4:5: duplicate key 'role' in section 'zone'" },
+	{ "zone:\n  - domain: a.test\n    primaries: [ \"::1@99999\" ]\n", "b.yaml:3:18: zone.primaries: bad target '::1@99999' (expected ADDR@PORT [key NAME])" },
+	{ "zone:\n  - domain: a.test\n    notify-allow: \"::1/129\"\n", "b.yaml:3:19: zone.notify-allow: bad rule '::1/129' (expected ADDR[/LEN] [key NAME])" },
+	{ "zone:\n  - domain: a.test\n    source: \"\"\n", "b.yaml:3:13: zone.source: length 0 is out of range 1..63" },
+	{ "zone:\n  - domain: a.test\n  - domain: b.test\n    refresh-min: 5\n", "b.yaml:4:5: unknown key 'refresh-min' in section 'zone'" },
+	{ "zone:\n  - role: secondary\n    primaries: [ \"192.0.2.1\" ]\n", "b.yaml:2:5: zone: every entry needs 'domain'" },
 };
 
 static void
@@ -203,6 +261,11 @@ test_errors(void **state)
 		/* A failed load leaves nothing allocated. */
 		assert_null(c.server.listen.addr);
 		assert_null(c.zones.directory);
+		assert_null(c.secondary.primaries.v);
+		assert_null(c.secondary.notify_allow.rules);
+		assert_null(c.secondary.source);
+		assert_null(c.zone);
+		assert_int_equal(c.nzone, 0);
 	}
 }
 
@@ -388,6 +451,287 @@ test_zone_entries(void **state)
 	conf_free(&c);
 }
 
+static void
+test_secondary_defaults(void **state)
+{
+	conf_t c;
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(c.zones.role, CONF_ROLE_PRIMARY);
+	assert_int_equal(c.secondary.primaries.count, 0);
+	assert_null(c.secondary.primaries.v);
+	assert_int_equal(c.secondary.notify_allow.count, 0);
+	assert_null(c.secondary.notify_allow.rules);
+	assert_null(c.secondary.source);
+	assert_int_equal(c.secondary.refresh_min, 2);
+	assert_int_equal(c.secondary.refresh_max, 86400);
+	assert_int_equal(c.secondary.retry_min, 1);
+	assert_int_equal(c.secondary.retry_max, 3600);
+	assert_int_equal(c.secondary.expire_min, 3);
+	assert_int_equal(c.secondary.expire_max, 2419200);
+	assert_int_equal(c.secondary.transfer_timeout, 30000);
+	assert_int_equal(c.secondary.max_transfers, 8);
+	assert_int_equal(c.secondary.max_records, 50000000);
+	assert_int_equal(c.secondary.max_bytes, 4294967296LL);
+	assert_int_equal(c.secondary.snapshot_interval, 300);
+	conf_free(&c);
+
+	/* An empty secondary: section and one with a single key keep the others. */
+	conf_t d;
+	char err[256];
+	static const char empty[] = "secondary:\n  # refresh-min: 60\n";
+	assert_int_equal(conf_load_mem(empty, strlen(empty), "s.yaml", &d, err, sizeof(err)), 0);
+	assert_int_equal(d.secondary.refresh_min, 2);
+	assert_int_equal(d.secondary.max_bytes, 4294967296LL);
+	conf_free(&d);
+	static const char one[] = "secondary:\n  max-transfers: 1\n";
+	assert_int_equal(conf_load_mem(one, strlen(one), "s.yaml", &d, err, sizeof(err)), 0);
+	assert_int_equal(d.secondary.max_transfers, 1);
+	assert_int_equal(d.secondary.transfer_timeout, 30000);
+	assert_int_equal(d.secondary.snapshot_interval, 300);
+	assert_int_equal(d.secondary.primaries.count, 0);
+	assert_int_equal(d.zones.role, CONF_ROLE_PRIMARY);
+	conf_free(&d);
+}
+
+static void
+test_secondary(void **state)
+{
+	static const char yaml[] = "zones:\n"
+				   "  role: secondary\n"
+				   "secondary:\n"
+				   "  primaries: [ \"192.0.2.1@5300 key Xfr-Key\", \"[2001:db8::1]@53\", \"198.51.100.1\" ]\n"
+				   "  notify-allow: [ \"192.0.2.0/24 key xfr-key\", \"2001:db8::/32\" ]\n"
+				   "  source: 192.0.2.53\n"
+				   "  refresh-min: 60\n"
+				   "  refresh-max: 43200\n"
+				   "  retry-min: 30\n"
+				   "  retry-max: 1800\n"
+				   "  expire-min: 3600\n"
+				   "  expire-max: 1209600\n"
+				   "  transfer-timeout: 15000\n"
+				   "  max-transfers: 4\n"
+				   "  max-records: 1000000\n"
+				   "  max-bytes: 104857600\n"
+				   "  snapshot-interval: 600\n";
+	conf_t c;
+	char err[256];
+	uint8_t want[DNAME_MAXLEN];
+	int ret = conf_load_mem(yaml, strlen(yaml), "s.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.zones.role, CONF_ROLE_SECONDARY);
+
+	assert_int_equal(c.secondary.primaries.count, 3);
+	const conf_notify_target_t *p = c.secondary.primaries.v;
+	assert_string_equal(p[0].addr.text, "192.0.2.1@5300");
+	assert_int_equal(p[0].addr.addr.ss_family, AF_INET);
+	assert_int_equal(ntohs(((const struct sockaddr_in *)&p[0].addr.addr)->sin_port), 5300);
+	assert_int_equal(ntohl(((const struct sockaddr_in *)&p[0].addr.addr)->sin_addr.s_addr), 0xc0000201);
+	assert_true(p[0].has_key);
+	assert_true(dname_from_str("xfr-key.", 8, NULL, want) > 0); /* lowercased, absolute */
+	assert_true(dname_eq(p[0].key, want));
+	assert_string_equal(p[1].addr.text, "2001:db8::1@53");
+	assert_int_equal(p[1].addr.addr.ss_family, AF_INET6);
+	assert_false(p[1].has_key);
+	assert_string_equal(p[2].addr.text, "198.51.100.1@53"); /* port 53 when omitted */
+	assert_false(p[2].has_key);
+
+	assert_int_equal(c.secondary.notify_allow.count, 2);
+	const acl_rule_t *r = c.secondary.notify_allow.rules;
+	static const uint8_t a4[4] = { 192, 0, 2, 0 };
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	assert_int_equal(r[0].family, AF_INET);
+	assert_int_equal(r[0].prefix, 24);
+	assert_memory_equal(r[0].addr, a4, 4);
+	assert_true(r[0].has_key);
+	assert_true(dname_eq(r[0].key, want));
+	assert_int_equal(r[1].family, AF_INET6);
+	assert_int_equal(r[1].prefix, 32);
+	assert_memory_equal(r[1].addr, a6, 16);
+	assert_false(r[1].has_key);
+
+	assert_string_equal(c.secondary.source, "192.0.2.53");
+	assert_int_equal(c.secondary.refresh_min, 60);
+	assert_int_equal(c.secondary.refresh_max, 43200);
+	assert_int_equal(c.secondary.retry_min, 30);
+	assert_int_equal(c.secondary.retry_max, 1800);
+	assert_int_equal(c.secondary.expire_min, 3600);
+	assert_int_equal(c.secondary.expire_max, 1209600);
+	assert_int_equal(c.secondary.transfer_timeout, 15000);
+	assert_int_equal(c.secondary.max_transfers, 4);
+	assert_int_equal(c.secondary.max_records, 1000000);
+	assert_int_equal(c.secondary.max_bytes, 104857600);
+	assert_int_equal(c.secondary.snapshot_interval, 600);
+	conf_free(&c);
+	assert_null(c.secondary.primaries.v);
+	assert_null(c.secondary.source);
+
+	/* Every bound itself is accepted. */
+	static const char lo[] = "secondary:\n  refresh-min: 1\n  refresh-max: 1\n  retry-min: 1\n  retry-max: 1\n"
+				 "  expire-min: 1\n  expire-max: 1\n  transfer-timeout: 100\n  max-transfers: 1\n"
+				 "  max-records: 1\n  max-bytes: 65536\n  snapshot-interval: 1\n  source: \"a\"\n";
+	ret = conf_load_mem(lo, strlen(lo), "lo.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.secondary.refresh_max, 1);
+	assert_int_equal(c.secondary.transfer_timeout, 100);
+	assert_int_equal(c.secondary.max_bytes, 65536);
+	assert_int_equal(c.secondary.snapshot_interval, 1);
+	conf_free(&c);
+	static const char hi[] = "secondary:\n  refresh-min: 86400\n  refresh-max: 2419200\n  retry-min: 86400\n"
+				 "  retry-max: 2419200\n  expire-min: 2419200\n  expire-max: 31536000\n"
+				 "  transfer-timeout: 3600000\n  max-transfers: 1000\n  max-records: 1099511627776\n"
+				 "  max-bytes: 1099511627776\n  snapshot-interval: 604800\n"
+				 "  source: 012345678901234567890123456789012345678901234567890123456789012\n";
+	ret = conf_load_mem(hi, strlen(hi), "hi.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.secondary.refresh_min, 86400);
+	assert_int_equal(c.secondary.expire_max, 31536000);
+	assert_int_equal(c.secondary.max_records, 1099511627776LL);
+	assert_int_equal(c.secondary.max_bytes, 1099511627776LL);
+	assert_int_equal(strlen(c.secondary.source), 63);
+	conf_free(&c);
+
+	/* Single scalars work for the lists. */
+	static const char one[] = "secondary:\n  primaries: 192.0.2.7@53\n  notify-allow: 192.0.2.7\n";
+	assert_int_equal(conf_load_mem(one, strlen(one), "o.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.secondary.primaries.count, 1);
+	assert_string_equal(c.secondary.primaries.v[0].addr.text, "192.0.2.7@53");
+	assert_int_equal(c.secondary.notify_allow.count, 1);
+	assert_int_equal(c.secondary.notify_allow.rules[0].prefix, 32);
+	assert_false(c.secondary.notify_allow.rules[0].has_key);
+	conf_free(&c);
+}
+
+static void
+test_secondary_set(void **state)
+{
+	conf_t c;
+	char err[256];
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_int_equal(conf_set(&c, "zones.role", "secondary", false, err, sizeof(err)), 0);
+	assert_int_equal(c.zones.role, CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_set(&c, "zones.role", "inherit", false, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "zones.role: unknown value 'inherit', expected one of: primary|secondary");
+	assert_int_equal(c.zones.role, CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_set(&c, "zones.role", "primary", false, err, sizeof(err)), 0);
+	assert_int_equal(c.zones.role, CONF_ROLE_PRIMARY);
+
+	assert_int_equal(conf_set(&c, "secondary.refresh-min", "10", false, err, sizeof(err)), 0);
+	assert_int_equal(c.secondary.refresh_min, 10);
+	assert_int_equal(conf_set(&c, "secondary.refresh-min", "0", false, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "secondary.refresh-min: 0 is out of range 1..86400");
+	assert_int_equal(c.secondary.refresh_min, 10);
+	assert_int_equal(conf_set(&c, "secondary.max-bytes", "65535", false, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "secondary.max-bytes: 65535 is out of range 65536..1099511627776");
+	assert_int_equal(c.secondary.max_bytes, 4294967296LL);
+
+	/* lists: first replaces, later ones append */
+	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.1@53 key k", false, err, sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "secondary.primaries", "::1@5300", true, err, sizeof(err)), 0);
+	assert_int_equal(c.secondary.primaries.count, 2);
+	assert_true(c.secondary.primaries.v[0].has_key);
+	assert_string_equal(c.secondary.primaries.v[1].addr.text, "::1@5300");
+	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.9", false, err, sizeof(err)), 0);
+	assert_int_equal(c.secondary.primaries.count, 1);
+	assert_string_equal(c.secondary.primaries.v[0].addr.text, "192.0.2.9@53");
+	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.9@", true, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "secondary.primaries: bad target '192.0.2.9@' (expected ADDR@PORT [key NAME])");
+	assert_int_equal(c.secondary.primaries.count, 1);
+	assert_int_equal(conf_set(&c, "secondary.notify-allow", "10.0.0.0/8 key k", false, err, sizeof(err)), 0);
+	assert_int_equal(c.secondary.notify_allow.count, 1);
+	assert_int_equal(c.secondary.notify_allow.rules[0].prefix, 8);
+	assert_int_equal(conf_set(&c, "secondary.source", "::1", false, err, sizeof(err)), 0);
+	assert_string_equal(c.secondary.source, "::1");
+	assert_int_equal(conf_set(&c, "secondary.source", "", false, err, sizeof(err)), FL_ESYNTAX);
+	assert_string_equal(err, "secondary.source: length 0 is out of range 1..63");
+	assert_string_equal(c.secondary.source, "::1");
+
+	/* per-zone options are not settable from the command line */
+	assert_int_equal(conf_set(&c, "zone.role", "secondary", false, err, sizeof(err)), FL_ENOENT);
+	assert_string_equal(err, "zone.role: no such option");
+	assert_int_equal(conf_set(&c, "secondary.role", "secondary", false, err, sizeof(err)), FL_ENOENT);
+	conf_free(&c);
+}
+
+static void
+test_zone_roles(void **state)
+{
+	/* zones.role: secondary makes the entries without a role secondary. */
+	static const char yaml[] = "zones:\n  role: secondary\n"
+				   "secondary:\n  primaries: [ \"192.0.2.1\" ]\n"
+				   "zone:\n"
+				   "  - domain: a.test\n"
+				   "  - domain: b.test\n    role: primary\n"
+				   "  - domain: c.test\n    role: secondary\n"
+				   "    primaries: [ \"198.51.100.1@5300 key C-Key\", \"198.51.100.2\" ]\n"
+				   "    notify-allow: [ \"198.51.100.0/28 key c-key\" ]\n"
+				   "    source: 198.51.100.53\n"
+				   "  - domain: d.test\n    role: inherit\n";
+	conf_t c;
+	char err[256];
+	uint8_t want[DNAME_MAXLEN];
+	int ret = conf_load_mem(yaml, strlen(yaml), "z.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.nzone, 4);
+	assert_int_equal(c.zone[0].role, 0); /* inherit */
+	assert_int_equal(c.zone[1].role, 1); /* primary + 1 */
+	assert_int_equal(c.zone[2].role, 2); /* secondary + 1 */
+	assert_int_equal(c.zone[3].role, 0);
+	assert_int_equal(conf_zone_role(&c, 0), CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_zone_role(&c, 1), CONF_ROLE_PRIMARY);
+	assert_int_equal(conf_zone_role(&c, 2), CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_zone_role(&c, 3), CONF_ROLE_SECONDARY);
+
+	/* per-zone lists and source; the others stay empty (inherit the global ones) */
+	assert_int_equal(c.zone[2].primaries.count, 2);
+	assert_string_equal(c.zone[2].primaries.v[0].addr.text, "198.51.100.1@5300");
+	assert_true(c.zone[2].primaries.v[0].has_key);
+	assert_true(dname_from_str("c-key.", 6, NULL, want) > 0);
+	assert_true(dname_eq(c.zone[2].primaries.v[0].key, want));
+	assert_string_equal(c.zone[2].primaries.v[1].addr.text, "198.51.100.2@53");
+	assert_false(c.zone[2].primaries.v[1].has_key);
+	assert_int_equal(c.zone[2].notify_allow.count, 1);
+	assert_int_equal(c.zone[2].notify_allow.rules[0].prefix, 28);
+	assert_true(c.zone[2].notify_allow.rules[0].has_key);
+	assert_true(dname_eq(c.zone[2].notify_allow.rules[0].key, want));
+	assert_string_equal(c.zone[2].source, "198.51.100.53");
+	for (size_t i = 0; i < 4; i++) {
+		if (i == 2)
+			continue;
+		assert_int_equal(c.zone[i].primaries.count, 0);
+		assert_int_equal(c.zone[i].notify_allow.count, 0);
+		assert_null(c.zone[i].source);
+	}
+	assert_int_equal(c.secondary.primaries.count, 1);
+	conf_free(&c);
+
+	/* With the default zones.role (primary), entries without a role are primary. */
+	static const char dflt[] = "zone:\n  - domain: a.test\n  - domain: b.test\n    role: secondary\n"
+				   "  - domain: c.test\n    role: inherit\n";
+	assert_int_equal(conf_load_mem(dflt, strlen(dflt), "z.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nzone, 3);
+	assert_int_equal(conf_zone_role(&c, 0), CONF_ROLE_PRIMARY);
+	assert_int_equal(conf_zone_role(&c, 1), CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_zone_role(&c, 2), CONF_ROLE_PRIMARY);
+	/* entries without a role (or with inherit) follow a later change of zones.role */
+	assert_int_equal(conf_set(&c, "zones.role", "secondary", false, err, sizeof(err)), 0);
+	assert_int_equal(conf_zone_role(&c, 0), CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_zone_role(&c, 1), CONF_ROLE_SECONDARY);
+	assert_int_equal(conf_zone_role(&c, 2), CONF_ROLE_SECONDARY);
+	conf_free(&c);
+	static const char prim[] = "zones:\n  role: secondary\nzone:\n  - domain: a.test\n    role: primary\n";
+	assert_int_equal(conf_load_mem(prim, strlen(prim), "z.yaml", &c, err, sizeof(err)), 0);
+	assert_int_equal(conf_zone_role(&c, 0), CONF_ROLE_PRIMARY);
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -401,6 +745,10 @@ main(void)
 		cmocka_unit_test(test_transfer_and_keys),
 		cmocka_unit_test(test_zone_entries),
 		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_secondary_defaults),
+		cmocka_unit_test(test_secondary),
+		cmocka_unit_test(test_secondary_set),
+		cmocka_unit_test(test_zone_roles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -517,6 +517,63 @@ test_ixfr_over_udp(void **state)
 	run_gold(&other);
 }
 
+/* EDNS EXPIRE (RFC 7314), decoded with ldns: the option only when asked,
+ * the SOA expire on a primary, the time left on a secondary (expire_at),
+ * SERVFAIL without it once the zone has expired. */
+static int64_t
+expire_in(const uint8_t *r, size_t rlen)
+{
+	ldns_pkt *p = NULL;
+	assert_int_equal(ldns_wire2pkt(&p, r, rlen), LDNS_STATUS_OK);
+	int64_t v = -1;
+	ldns_rdf *opts = ldns_pkt_edns_data(p);
+	if (opts != NULL) {
+		const uint8_t *d = ldns_rdf_data(opts);
+		size_t n = ldns_rdf_size(opts);
+		for (size_t o = 0; o + 4 <= n; o += 4u + (size_t)(d[o + 2] << 8 | d[o + 3]))
+			if ((d[o] << 8 | d[o + 1]) == 9 && (d[o + 2] << 8 | d[o + 3]) == 4)
+				v = (int64_t)((uint32_t)d[o + 4] << 24 | (uint32_t)d[o + 5] << 16 | (uint32_t)d[o + 6] << 8 | d[o + 7]);
+	}
+	ldns_pkt_free(p);
+	return v;
+}
+
+static void
+test_edns_expire(void **state)
+{
+	uint8_t q[512], r[4096];
+	size_t len = raw_query(q, 0, 1, "example.com.", RR_SOA);
+	len = add_opt(q, len, 1232, 0, 0);
+	size_t plain = len;
+	/* the OPT's RDLENGTH and an empty EXPIRE option */
+	q[len - 1] = 4;
+	q[len++] = 0;
+	q[len++] = 9;
+	q[len++] = 0;
+	q[len++] = 0;
+	const zone_t *z = zonedb_get(db, (const uint8_t *)"\7example\3com");
+	assert_non_null(z);
+
+	size_t rlen = query_answer(db, NULL, q, len, QUERY_UDP, r, sizeof(r));
+	assert_true(rlen > 12);
+	assert_int_equal(expire_in(r, rlen), 1209600);
+	rlen = query_answer(db, NULL, q, plain, QUERY_UDP, r, sizeof(r));
+	assert_int_equal(expire_in(r, rlen), -1);
+
+	uint64_t now = (uint64_t)time(NULL);
+	zone_set_expire_at(z, now + 1000);
+	rlen = query_answer(db, NULL, q, len, QUERY_TCP, r, sizeof(r));
+	int64_t left = expire_in(r, rlen);
+	assert_true(left >= 998 && left <= 1000);
+	zone_set_expired(z, true);
+	rlen = query_answer(db, NULL, q, len, QUERY_UDP, r, sizeof(r));
+	assert_int_equal(r[3] & 0xF, RCODE_SERVFAIL);
+	zone_set_expired(z, false);
+	zone_set_expire_at(z, 0);
+	rlen = query_answer(db, NULL, q, len, QUERY_UDP, r, sizeof(r));
+	assert_int_equal(expire_in(r, rlen), 1209600);
+}
+
 int
 main(void)
 {
@@ -524,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_golden), cmocka_unit_test(test_big_tcp),
 		cmocka_unit_test(test_header_rules), cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_tsig_queries), cmocka_unit_test(test_ixfr_over_udp),
+		cmocka_unit_test(test_edns_expire),
 	};
 	return cmocka_run_group_tests_name("query", tests, setup, teardown);
 }
