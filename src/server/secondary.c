@@ -16,6 +16,7 @@
 
 #include "dns/dname.h"
 #include "dns/msg.h"
+#include "dns/rrtype.h"
 #include "server/secondary.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -118,6 +119,39 @@ static void
 zpath(const secondary_t *s, const sec_zone_t *z, const char *ext, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s%s", s->storage, z->origin[0] == 0 ? "root." : z->name, ext);
+}
+
+/* The served version of a zone; a placeholder is no version. */
+static const zone_t *
+cur_of(const secondary_t *s, const uint8_t *origin)
+{
+	const zone_t *z = s->hooks.current(s->hooks.arg, origin);
+	return z != NULL && z->placeholder ? NULL : z;
+}
+
+/* A stand-in for a zone we have no copy of: SOA and NS at the apex only,
+ * expired, so it answers SERVFAIL (what resolvers expect from a server that
+ * should have the zone but cannot serve it yet) instead of REFUSED. */
+static zone_t *
+placeholder_new(const uint8_t *origin)
+{
+	static const uint8_t soa[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	zone_builder_t *b = zone_builder_new(origin);
+	zone_t *z = NULL;
+	size_t olen = dname_len(origin);
+	if (b == NULL)
+		return NULL;
+	/* SOA ". . 0 0 0 0 0", NS at the apex pointing at the root. */
+	if (zone_builder_add(b, origin, olen, RR_SOA, 1, 0, soa, sizeof(soa), 0) != 0 ||
+	    zone_builder_add(b, origin, olen, RR_NS, 1, 0, soa, 1, 0) != 0) {
+		zone_builder_abort(b);
+		return NULL;
+	}
+	if (zone_builder_finish(b, &z, NULL) != 0)
+		return NULL;
+	z->placeholder = 1;
+	z->expired = 1;
+	return z;
 }
 
 /* ---- configuration ---- */
@@ -448,11 +482,34 @@ replay_one(void *arg, const changeset_t *cs)
 	return 0;
 }
 
+/* Every secondary zone without a version gets a placeholder. */
+static zonedb_t *
+add_placeholders(const secondary_t *s, zonedb_t *db)
+{
+	for (size_t i = 0; i < s->nz; i++) {
+		if (zonedb_get(db, s->z[i].origin) != NULL)
+			continue;
+		zone_t *ph = placeholder_new(s->z[i].origin);
+		zonedb_t *n2 = ph != NULL ? zonedb_with(db, ph) : NULL;
+		if (n2 == NULL) {
+			zone_free(ph);
+			log_warning("zone %s: out of memory for its placeholder (queries get REFUSED until the first transfer)",
+				    s->z[i].name);
+			continue;
+		}
+		zonedb_release(db);
+		db = n2;
+	}
+	return db;
+}
+
 zonedb_t *
 secondary_restore(secondary_t *s, zonedb_t *db)
 {
-	if (s == NULL || s->storage == NULL)
+	if (s == NULL)
 		return db;
+	if (s->storage == NULL)
+		return add_placeholders(s, db);
 	time_t now = time(NULL);
 	for (size_t i = 0; i < s->nz; i++) {
 		sec_zone_t *z = &s->z[i];
@@ -520,7 +577,7 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 				  z->name, (long long)(now - z->last_ok), t.expire);
 		}
 	}
-	return db;
+	return add_placeholders(s, db);
 }
 
 zonedb_t *
@@ -577,14 +634,14 @@ static void
 on_refresh_timer(evutil_socket_t fd, short what, void *arg)
 {
 	sec_zone_t *z = arg;
-	sz_trigger(z, false, z->last_ok == 0 && z->s->hooks.current(z->s->hooks.arg, z->origin) == NULL ? "initial" : "refresh");
+	sz_trigger(z, false, z->last_ok == 0 && cur_of(z->s, z->origin) == NULL ? "initial" : "refresh");
 }
 
 static void
 on_expire_timer(evutil_socket_t fd, short what, void *arg)
 {
 	sec_zone_t *z = arg;
-	const zone_t *cur = z->s->hooks.current(z->s->hooks.arg, z->origin);
+	const zone_t *cur = cur_of(z->s, z->origin);
 	if (cur == NULL || z->expired)
 		return;
 	z->expired = true;
@@ -712,7 +769,7 @@ start_refresh(sec_zone_t *z)
 	z->pi = 0;
 	z->axfr = false;
 	z->have_peer_expire = false;
-	const zone_t *cur = s->hooks.current(s->hooks.arg, z->origin);
+	const zone_t *cur = cur_of(s, z->origin);
 	z->base = (zone_t *)cur;
 	if (z->base != NULL)
 		zone_ref(z->base); /* alive until the transfer ends, whatever gets published */
@@ -741,7 +798,7 @@ static void
 refresh_end(sec_zone_t *z, bool ok)
 {
 	secondary_t *s = z->s;
-	const zone_t *cur = s->hooks.current(s->hooks.arg, z->origin);
+	const zone_t *cur = cur_of(s, z->origin);
 	refresh_timers_t t = timers_of(s, cur);
 	if (z->base != NULL) {
 		zone_unref(z->base);
@@ -986,7 +1043,7 @@ on_inbox(evutil_socket_t fd, short what, void *arg)
 			sec_zone_t *z = find(s, evs[i].origin);
 			if (z == NULL)
 				continue;
-			const zone_t *cur = s->hooks.current(s->hooks.arg, z->origin);
+			const zone_t *cur = cur_of(s, z->origin);
 			/* The serial in a NOTIFY is a hint: one that is not newer still
 			 * gets an SOA check, but only when nothing is pending. */
 			if (evs[i].has_serial && cur != NULL && !z->expired && !serial_newer(evs[i].serial, cur->serial) &&
@@ -1003,7 +1060,7 @@ on_snapshot_timer(evutil_socket_t fd, short what, void *arg)
 	secondary_t *s = arg;
 	for (size_t i = 0; i < s->nz; i++)
 		if (s->z[i].dirty)
-			snap_write(&s->z[i], s->hooks.current(s->hooks.arg, s->z[i].origin));
+			snap_write(&s->z[i], cur_of(s, s->z[i].origin));
 }
 
 int
@@ -1027,7 +1084,7 @@ secondary_start(secondary_t *s, struct event_base *base, const secondary_hooks_t
 		z->ev_expire = evtimer_new(base, on_expire_timer, z);
 		if (z->ev_refresh == NULL || z->ev_expire == NULL)
 			return FL_ENOMEM;
-		const zone_t *cur = hooks->current(hooks->arg, z->origin);
+		const zone_t *cur = cur_of(s, z->origin);
 		if (cur != NULL && !z->expired) {
 			/* Expiry counts from the last good refresh, even across restarts. */
 			refresh_timers_t t = timers_of(s, cur);
@@ -1058,7 +1115,7 @@ secondary_stop(secondary_t *s)
 			z->base = NULL;
 		}
 		if (z->dirty)
-			snap_write(z, s->hooks.current(s->hooks.arg, z->origin));
+			snap_write(z, cur_of(s, z->origin));
 		if (z->ev_refresh != NULL)
 			event_free(z->ev_refresh);
 		if (z->ev_expire != NULL)

@@ -68,6 +68,10 @@ struct zone {
 	 * answered with SERVFAIL (RFC 1034 §4.3.5). The one field that changes
 	 * after publication: read and written with zone_expired/zone_set_expired. */
 	uint8_t expired;
+	/** Secondary zone with no copy yet: a stand-in (SOA and NS only,
+	 * expired) so queries get SERVFAIL, not REFUSED, until the first
+	 * transfer replaces it. Never transferred, never counted as data. */
+	uint8_t placeholder;
 	/** Secondary: when the zone expires (seconds since the epoch), for
 	 * EDNS EXPIRE (RFC 7314); 0 on a primary. Written like expired. */
 	uint64_t expire_at;

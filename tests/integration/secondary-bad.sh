@@ -141,7 +141,7 @@ MARK=0
 re="refresh from $P failed: AXFR transfer rejected: TSIG: BADSIG \(MAC does not verify\)"
 wait_since "$re" 5
 check_match "first transfer with a bad MAC (AXFR, nothing served yet): logged" "$re" "$(first_since "$re")"
-check_match "first transfer with a bad MAC: nothing served" "^(SERVFAIL|REFUSED)$" "$(rcode_of "$(q 127.0.0.1 $PORT example.com SOA)")"
+check "first transfer with a bad MAC: nothing served yet, SERVFAIL (placeholder)" SERVFAIL "$(rcode_of "$(q 127.0.0.1 $PORT example.com SOA)")"
 
 # --- then a good primary: the first version ---
 mode good 1
