@@ -863,13 +863,15 @@ commit_ixfr(sec_zone_t *z, xfrc_t *c, zone_t *fin, char *why, size_t whylen)
 	zone_history_t *h = z->base->history;
 	if (h != NULL)
 		zone_history_ref(h);
+	/* All changesets durable with one flush before anything is published. */
+	size_t done = 0;
+	int r = z->j != NULL ? journal_append_many(z->j, cs, n, &done) : 0;
+	if (r != 0) {
+		snprintf(why, whylen, "journal write failed after %zu of %zu changesets: %s", done, n, fl_strerror(r));
+		zone_history_unref(h);
+		return r;
+	}
 	for (size_t i = 0; i < n; i++) {
-		int r = z->j != NULL ? journal_append(z->j, cs[i]) : 0;
-		if (r != 0) {
-			snprintf(why, whylen, "journal write failed: %s", fl_strerror(r));
-			zone_history_unref(h);
-			return r;
-		}
 		zone_history_t *h2 = zone_history_extend(h, cs[i], &s->hl);
 		zone_history_unref(h);
 		h = h2; /* NULL on OOM: history restarts with the next changeset */

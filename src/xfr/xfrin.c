@@ -479,34 +479,35 @@ xfrin_feed(xfrin_t *x, const uint8_t *msg, size_t len, uint64_t now)
 static int
 apply_all(xfrin_t *x, zone_t **out)
 {
-	const zone_t *z = x->current;
-	zone_t *owned = NULL;
 	zone_error_t *zerr = malloc(sizeof(*zerr));
+	changeset_t cond;
+	const changeset_t *cs = x->cs[0];
+	int r = 0;
+	changeset_init(&cond);
 	if (zerr == NULL)
 		return fail(x, FL_ENOMEM, "out of memory");
-	int r = 0;
-	for (size_t i = 0; i < x->ncs; i++) {
-		zone_t *next = NULL;
-		zerr->msg[0] = '\0';
-		r = zone_apply(z, x->cs[i], &next, zerr);
+	zerr->msg[0] = '\0';
+	/* Several changesets: one rebuild of the zone, not one per changeset. */
+	if (x->ncs > 1) {
+		r = changeset_condense((const changeset_t *const *)x->cs, x->ncs, &cond, zerr->msg, sizeof(zerr->msg));
 		if (r != 0) {
 			if (r == FL_ESEMANTIC)
-				fail(x, r, "IXFR does not apply: changeset %zu (serial %u to %u): %s", i + 1,
-				     changeset_serial_from(x->cs[i]), changeset_serial_to(x->cs[i]), zerr->msg);
+				fail(x, r, "IXFR does not apply: %s", zerr->msg);
 			else
 				fail(x, r, "IXFR does not apply: %s", fl_strerror(r));
-			goto fail;
+			goto done;
 		}
-		zone_free(owned);
-		owned = next;
-		z = next;
+		cs = &cond;
 	}
+	r = zone_apply(x->current, cs, out, zerr);
+	if (r == FL_ESEMANTIC)
+		fail(x, r, "IXFR does not apply: %s (serial %u to %u%s)", zerr->msg, changeset_serial_from(cs),
+		     changeset_serial_to(cs), x->ncs > 1 ? ", the changesets condensed" : "");
+	else if (r != 0)
+		fail(x, r, "IXFR does not apply: %s", fl_strerror(r));
+done:
+	changeset_clear(&cond);
 	free(zerr);
-	*out = owned;
-	return 0;
-fail:
-	free(zerr);
-	zone_free(owned);
 	return r;
 }
 

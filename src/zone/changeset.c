@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /** \file Changesets and their serialized form (see changeset.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,5 +226,106 @@ changeset_from_wire(changeset_t *c, const uint8_t *buf, size_t len)
 		changeset_clear(c);
 		changeset_init(c);
 	}
+	return ret;
+}
+
+/* ---- condensing a chain ---- */
+
+typedef struct {
+	const changeset_rr_t *rr; /* key: owner, type, rdata (TTL not part of it) */
+	uint32_t del_ttl, add_ttl;
+	bool has_del, has_add;
+	bool used;
+} cond_ent_t;
+
+static uint64_t
+cond_hash(const changeset_rr_t *r)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t ol = dname_len(r->owner);
+	for (size_t i = 0; i < ol; i++)
+		h = (h ^ r->owner[i]) * 1099511628211ULL;
+	h = (h ^ r->type) * 1099511628211ULL;
+	for (size_t i = 0; i < r->rdlen; i++)
+		h = (h ^ r->rdata[i]) * 1099511628211ULL;
+	return h;
+}
+
+static bool
+cond_same(const changeset_rr_t *a, const changeset_rr_t *b)
+{
+	return a->type == b->type && a->rdlen == b->rdlen && dname_eq(a->owner, b->owner) &&
+	       memcmp(a->rdata, b->rdata, a->rdlen) == 0;
+}
+
+static cond_ent_t *
+cond_find(cond_ent_t *t, size_t mask, const changeset_rr_t *r)
+{
+	for (size_t i = (size_t)cond_hash(r) & mask;; i = (i + 1) & mask)
+		if (!t[i].used || cond_same(t[i].rr, r)) {
+			if (!t[i].used) {
+				t[i].used = true;
+				t[i].rr = r;
+			}
+			return &t[i];
+		}
+}
+
+int
+changeset_condense(const changeset_t *const *cs, size_t n, changeset_t *out, char *err, size_t errlen)
+{
+	size_t total = 0, cap = 16;
+	int ret = 0;
+	if (n == 0)
+		return FL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && changeset_serial_from(cs[i]) != changeset_serial_to(cs[i - 1]))
+			return FL_EINVAL;
+		total += cs[i]->del.count + cs[i]->add.count;
+	}
+	while (cap < 2 * total + 2)
+		cap *= 2;
+	cond_ent_t *t = calloc(cap, sizeof(*t));
+	if (t == NULL)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < cs[i]->del.count; k++) {
+			cond_ent_t *e = cond_find(t, cap - 1, &cs[i]->del.rr[k]);
+			if (e->has_add) {
+				e->has_add = false; /* added by an earlier changeset: gone again */
+			} else if (e->has_del) {
+				char name[1024] = "?";
+				dname_to_str(e->rr->owner, name, sizeof(name));
+				snprintf(err, errlen, "changeset %zu (serial %u to %u) deletes an RR of %s type %u that an earlier one already deleted",
+					 i + 1, changeset_serial_from(cs[i]), changeset_serial_to(cs[i]), name, e->rr->type);
+				ret = FL_ESEMANTIC;
+				goto done;
+			} else {
+				e->has_del = true;
+				e->del_ttl = cs[i]->del.rr[k].ttl;
+			}
+		}
+		for (size_t k = 0; k < cs[i]->add.count; k++) {
+			cond_ent_t *e = cond_find(t, cap - 1, &cs[i]->add.rr[k]);
+			e->has_add = true;
+			e->add_ttl = cs[i]->add.rr[k].ttl;
+		}
+	}
+	if ((ret = changeset_set_soa(out, false, cs[0]->soa_from.owner, cs[0]->soa_from.ttl, cs[0]->soa_from.rdata,
+				     cs[0]->soa_from.rdlen)) != 0 ||
+	    (ret = changeset_set_soa(out, true, cs[n - 1]->soa_to.owner, cs[n - 1]->soa_to.ttl, cs[n - 1]->soa_to.rdata,
+				     cs[n - 1]->soa_to.rdlen)) != 0)
+		goto done;
+	for (size_t i = 0; i < cap && ret == 0; i++) {
+		const cond_ent_t *e = &t[i];
+		if (!e->used || (e->has_del && e->has_add && e->del_ttl == e->add_ttl))
+			continue; /* untouched in the end */
+		if (e->has_del)
+			ret = changeset_del(out, e->rr->owner, e->rr->type, e->del_ttl, e->rr->rdata, e->rr->rdlen);
+		if (ret == 0 && e->has_add)
+			ret = changeset_add(out, e->rr->owner, e->rr->type, e->add_ttl, e->rr->rdata, e->rr->rdlen);
+	}
+done:
+	free(t);
 	return ret;
 }

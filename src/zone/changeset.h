@@ -71,6 +71,21 @@ int changeset_set_soa(changeset_t *c, bool to, const uint8_t *owner, uint32_t tt
 /**
  * \brief Serialized size in bytes (see the file comment for the layout).
  */
+/**
+ * \brief Condense a chain of changesets (each starting where the previous
+ * ended, deletions before additions within each) into one from the first
+ * one's old SOA to the last one's new SOA: an RR added then deleted
+ * vanishes, one deleted then re-added unchanged vanishes, one whose TTL
+ * changed stays deleted and added. Applying the result once equals
+ * applying the chain in order (zone_apply rebuilds a version per call, so
+ * an IXFR of 100 changesets costs one rebuild, not 100).
+ * \param out  initialised, empty changeset; filled here
+ * \param err  receives the reason on FL_ESEMANTIC (an RR deleted twice
+ *              without being added in between: the chain cannot apply)
+ * \return 0, FL_ESEMANTIC, FL_EINVAL (n == 0, serials do not chain), FL_ENOMEM.
+ */
+int changeset_condense(const changeset_t *const *cs, size_t n, changeset_t *out, char *err, size_t errlen);
+
 size_t changeset_wire_size(const changeset_t *c);
 
 /**

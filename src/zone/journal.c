@@ -631,8 +631,9 @@ fail:
 	return ret;
 }
 
-int
-journal_append(journal_t *j, const changeset_t *cs)
+/* Append one record; sync: make it durable now (else the caller syncs). */
+static int
+append_one(journal_t *j, const changeset_t *cs, bool sync)
 {
 	uint8_t *buf = NULL;
 	int ret;
@@ -685,7 +686,7 @@ journal_append(journal_t *j, const changeset_t *cs)
 			j->broken = ret;
 		goto fail;
 	}
-	if (fdatasync(j->fd) != 0) {
+	if (sync && fdatasync(j->fd) != 0) {
 		/*
 		 * After a failed fdatasync the page cache no longer tells what
 		 * reached the disk: cut the tail (best effort, ret already
@@ -703,6 +704,34 @@ journal_append(journal_t *j, const changeset_t *cs)
 	j->end += rlen;
 fail:
 	free(buf);
+	return ret;
+}
+
+int
+journal_append(journal_t *j, const changeset_t *cs)
+{
+	return append_one(j, cs, true);
+}
+
+int
+journal_append_many(journal_t *j, changeset_t *const *cs, size_t n, size_t *appended)
+{
+	int ret = 0;
+	size_t i = 0;
+	for (; i < n && ret == 0; i++)
+		ret = append_one(j, cs[i], false);
+	if (ret != 0)
+		i--;
+	/* One fdatasync for the lot (a trim in between synced by its rename). */
+	if (i > 0 && j->broken == 0 && fdatasync(j->fd) != 0) {
+		/* Unknown what reached the disk (each record is CRC-checked at
+		 * reopen, so what survives is a prefix of the chain). */
+		int e = -errno;
+		j->broken = e;
+		*appended = 0;
+		return e;
+	}
+	*appended = i;
 	return ret;
 }
 

@@ -132,6 +132,16 @@ int journal_open(const char *path, const journal_limits_t *lim, journal_t **out,
 int journal_append(journal_t *j, const changeset_t *cs);
 
 /**
+ * \brief Append n chained changesets with a single fdatasync at the end
+ * (an IXFR of 100 changesets costs one disk flush, not 100). Same checks
+ * as journal_append for each one; on a failure the ones before it stay
+ * (they chain) and *appended says how many; after a failed fdatasync the
+ * journal is broken as with journal_append.
+ * \return 0 (all appended and durable) or the first error.
+ */
+int journal_append_many(journal_t *j, changeset_t *const *cs, size_t n, size_t *appended);
+
+/**
  * \brief Serial_from of the oldest record / serial_to of the newest record.
  * \param j the journal (not NULL).
  * \param serial receives the serial (not NULL).

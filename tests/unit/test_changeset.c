@@ -9,6 +9,8 @@
 #include "dns/wire.h"
 #include "dns/rrtype.h"
 #include "zone/changeset.h"
+#include "zone/diff.h"
+#include "zone/apply.h"
 
 static const uint8_t apex[] = "\7example\3com";
 static const uint8_t www[] = "\3www\7example\3com";
@@ -110,12 +112,118 @@ test_flipped_bytes(void **state)
 	changeset_clear(&c);
 }
 
+/* Version k of a zone: the SOA with serial k, and a subset of 24 A
+ * records chosen by mask, two of them with a TTL that depends on bit 30. */
+static zone_t *
+version(uint32_t serial, uint32_t mask)
+{
+	char text[8192];
+	size_t o = (size_t)snprintf(text, sizeof(text),
+				    "c.test. 300 IN SOA ns.c.test. h.c.test. %u 1 1 1 1\n"
+				    "c.test. 300 IN NS ns.c.test.\nns.c.test. 300 IN A 192.0.2.1\n",
+				    serial);
+	for (int i = 0; i < 24; i++)
+		if (mask & (1u << i))
+			o += (size_t)snprintf(text + o, sizeof(text) - o, "h%d.c.test. %u IN A 10.0.%d.%d\n", i % 6,
+					      i < 2 && (mask & (1u << 30)) ? 600u : 300u, i % 3, i);
+	zone_error_t err;
+	zone_t *z = tu_zone("c.test.", text, &err);
+	assert_non_null(z);
+	return z;
+}
+
+/* Condensing a random chain of changesets gives what applying them one by
+ * one gives; 200 random chains of 1-12 changesets (zone_diff makes each). */
+static void
+test_condense(void **state)
+{
+	uint32_t seed = 12345;
+	for (int round = 0; round < 200; round++) {
+		size_t n = 1 + round % 12;
+		zone_t *v[13];
+		changeset_t cs[12];
+		const changeset_t *pcs[12];
+		for (size_t k = 0; k <= n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			v[k] = version((uint32_t)k + 1, seed & 0x40ffffffu);
+		}
+		for (size_t k = 0; k < n; k++) {
+			changeset_init(&cs[k]);
+			assert_int_equal(zone_diff(v[k], v[k + 1], &cs[k]), 0);
+			pcs[k] = &cs[k];
+		}
+		zone_t *seq = v[0], *owned = NULL;
+		for (size_t k = 0; k < n; k++) {
+			zone_t *next = NULL;
+			assert_int_equal(zone_apply(seq, &cs[k], &next, NULL), 0);
+			zone_free(owned);
+			owned = seq = next;
+		}
+		assert_true(zone_equal(seq, v[n]));
+		changeset_t c;
+		changeset_init(&c);
+		char err[256];
+		assert_int_equal(changeset_condense(pcs, n, &c, err, sizeof(err)), 0);
+		assert_int_equal(changeset_serial_from(&c), 1);
+		assert_int_equal(changeset_serial_to(&c), n + 1);
+		zone_t *once = NULL;
+		assert_int_equal(zone_apply(v[0], &c, &once, NULL), 0);
+		assert_true(zone_equal(once, v[n]));
+		/* no larger than the direct diff of the ends */
+		changeset_t d;
+		changeset_init(&d);
+		assert_int_equal(zone_diff(v[0], v[n], &d), 0);
+		assert_int_equal(c.del.count + c.add.count, d.del.count + d.add.count);
+		changeset_clear(&d);
+		zone_free(once);
+		changeset_clear(&c);
+		zone_free(owned);
+		for (size_t k = 0; k < n; k++)
+			changeset_clear(&cs[k]);
+		for (size_t k = 0; k <= n; k++)
+			zone_free(v[k]);
+	}
+}
+
+/* A chain that cannot apply: the same RR deleted twice; and serials that do not chain. */
+static void
+test_condense_errors(void **state)
+{
+	zone_t *a = version(1, 0x3), *b = version(2, 0x2), *c = version(3, 0x2);
+	changeset_t x, y, out;
+	changeset_init(&x);
+	changeset_init(&y);
+	changeset_init(&out);
+	assert_int_equal(zone_diff(a, b, &x), 0); /* deletes h0 */
+	assert_int_equal(zone_diff(b, c, &y), 0);
+	uint8_t n[DNAME_MAXLEN];
+	tu_name("h0.c.test.", n);
+	assert_int_equal(changeset_del(&y, n, 1, 300, (const uint8_t *)"\12\0\0\0", 4), 0);
+	const changeset_t *p[] = { &x, &y };
+	char err[256] = "";
+	assert_int_equal(changeset_condense(p, 2, &out, err, sizeof(err)), FL_ESEMANTIC);
+	assert_non_null(strstr(err, "already deleted"));
+	changeset_clear(&out);
+	changeset_init(&out);
+	const changeset_t *q[] = { &y, &x };
+	assert_int_equal(changeset_condense(q, 2, &out, err, sizeof(err)), FL_EINVAL);
+	assert_int_equal(changeset_condense(q, 0, &out, err, sizeof(err)), FL_EINVAL);
+	changeset_clear(&out);
+	changeset_clear(&x);
+	changeset_clear(&y);
+	zone_free(a);
+	zone_free(b);
+	zone_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_flipped_bytes),
+		cmocka_unit_test(test_condense),
+		cmocka_unit_test(test_condense_errors),
 	};
 	return cmocka_run_group_tests_name("changeset", tests, NULL, NULL);
 }

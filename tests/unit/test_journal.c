@@ -900,6 +900,54 @@ teardown(void **state)
 	return rmdir(dir);
 }
 
+/* journal_append_many: a chain in one flush, durable across a reopen; a
+ * break in the chain stops there, the ones before it kept; trimming to the
+ * limits still happens inside the batch. */
+static void
+test_append_many(void **state)
+{
+	char p[128], warn[512];
+	path_of(p, sizeof(p), "many.journal");
+	journal_t *j = open_ok(p, NULL, warn, sizeof(warn));
+	changeset_t cs[6];
+	changeset_t *pc[6];
+	for (int i = 0; i < 6; i++) {
+		make_cs(&cs[i], 100 + (uint32_t)i, 101 + (uint32_t)i, 0);
+		pc[i] = &cs[i];
+	}
+	size_t done = 99;
+	assert_int_equal(journal_append_many(j, pc, 4, &done), 0);
+	assert_int_equal(done, 4);
+	assert_serials(j, 100, 104);
+	journal_close(j);
+	j = open_ok(p, NULL, warn, sizeof(warn));
+	assert_int_equal(journal_count(j), 4);
+	assert_serials(j, 100, 104);
+	/* 104->105, then 100->101 again: the second breaks the chain */
+	changeset_t *bad[] = { pc[4], pc[0], pc[5] };
+	assert_int_equal(journal_append_many(j, bad, 3, &done), FL_EINVAL);
+	assert_int_equal(done, 1);
+	assert_serials(j, 100, 105);
+	journal_close(j);
+	j = open_ok(p, NULL, warn, sizeof(warn));
+	assert_serials(j, 100, 105);
+	journal_close(j);
+	/* limits: 3 records kept of 6 appended in one call */
+	path_of(p, sizeof(p), "many-trim.journal");
+	journal_limits_t lim = { 3, 1 << 20 };
+	j = open_ok(p, &lim, warn, sizeof(warn));
+	assert_int_equal(journal_append_many(j, pc, 6, &done), 0);
+	assert_int_equal(done, 6);
+	assert_int_equal(journal_count(j), 3);
+	assert_serials(j, 103, 106);
+	journal_close(j);
+	j = open_ok(p, &lim, warn, sizeof(warn));
+	assert_serials(j, 103, 106);
+	journal_close(j);
+	for (int i = 0; i < 6; i++)
+		changeset_clear(&cs[i]);
+}
+
 int
 main(void)
 {
@@ -908,6 +956,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_read_each_serial),
 		cmocka_unit_test(test_chain_refused),
+		cmocka_unit_test(test_append_many),
 		cmocka_unit_test(test_limit_records),
 		cmocka_unit_test(test_limit_bytes),
 		cmocka_unit_test(test_truncate_every_offset),
