@@ -104,6 +104,7 @@ fuzz:
 bench: all
 	./bench/run.sh
 	./bench/xfr.sh | tee bench/out/xfr.md
+	./bench/secondary.sh
 
 demo: all
 	./scripts/demo.sh

@@ -2,13 +2,30 @@
 # SPDX-License-Identifier: MIT
 """Time from a zone file write on the primary to the new serial being answered.
 
-usage: propagate.py ZONEFILE ZONE PORT COUNT
+usage: propagate.py ZONEFILE ZONE PORT COUNT [options]
 Each round rewrites ZONEFILE with the next serial (write a temp file, rename
 into place, as editors and deploy tools do), then polls the server with raw
 UDP SOA queries every 0.2 ms until the new serial comes back. Prints each
 time and the p50/p99 in milliseconds. Bounded: 5 s per change at most.
+
+options:
+  --poll-port P   poll this port (e.g. a secondary of the server at PORT)
+                  instead of PORT for the new serial
+  --after CMD     run CMD (a shell command) right after each rename, inside
+                  the timed interval (knotd: knotc zone-reload, it does not
+                  watch files)
+  --change-a NAME also give the A record owned by NAME (a line
+                  "NAME [TTL] [IN] A ADDR" in ZONEFILE) a new address each
+                  round, so the change is one real RR plus the SOA, not the
+                  serial alone
+  --verbose       print each change's time on stderr
+  --timeout S     seconds per change (5)
+  --catchup PID   catch-up mode: SIGSTOP PID (the secondary), make COUNT
+                  changes each confirmed on PORT (the primary) before the
+                  next, SIGCONT PID and time until --poll-port answers the
+                  last serial (bounded by 10 x --timeout)
 """
-import os, re, socket, struct, sys, time
+import argparse, os, re, signal, socket, struct, subprocess, sys, time
 
 def soa_query(zone, qid):
     q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
@@ -16,47 +33,145 @@ def soa_query(zone, qid):
         q += bytes([len(label)]) + label.encode()
     return q + b"\x00" + struct.pack(">HH", 6, 1)
 
-def serial_of(resp):
-    # the SOA serial sits 20 bytes before the end of a one-answer SOA response
-    # (serial, refresh, retry, expire, minimum) when there is no OPT
-    if len(resp) < 32 or struct.unpack(">H", resp[6:8])[0] != 1:
+def skip_name(b, o):
+    while o < len(b):
+        n = b[o]
+        if n == 0:
+            return o + 1
+        if n & 0xC0 == 0xC0:
+            return o + 2
+        o += 1 + n
+    raise IndexError
+
+def serial_of(resp, qid):
+    # serial of the first answer RR when it is a SOA (the response may carry
+    # authority/additional records after it: knotd does, flame does not)
+    try:
+        rid, flags, qd, an = struct.unpack(">HHHH", resp[0:8])
+        if rid != qid or flags & 0x000F or an < 1:
+            return None
+        o = 12
+        for _ in range(qd):
+            o = skip_name(resp, o) + 4
+        o = skip_name(resp, o)
+        rtype = struct.unpack(">H", resp[o:o + 2])[0]
+        if rtype != 6:
+            return None
+        o += 10
+        o = skip_name(resp, o)  # MNAME
+        o = skip_name(resp, o)  # RNAME
+        return struct.unpack(">I", resp[o:o + 4])[0]
+    except (IndexError, struct.error):
         return None
-    return struct.unpack(">I", resp[-20:-16])[0]
+
+class Poller:
+    def __init__(self, zone):
+        self.zone = zone
+        self.qid = 0
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.settimeout(0.05)
+
+    def wait(self, port, serial, t0, limit):
+        """Poll PORT until it answers SERIAL; ms since t0, or None after limit s."""
+        while time.monotonic() - t0 < limit:
+            self.qid = (self.qid + 1) & 0xFFFF
+            self.s.sendto(soa_query(self.zone, self.qid), ("127.0.0.1", port))
+            got = None
+            try:
+                while True:  # drop late answers to earlier queries
+                    got = serial_of(self.s.recv(4096), self.qid)
+                    if got is not None:
+                        break
+            except socket.timeout:
+                pass
+            if got == serial:
+                return (time.monotonic() - t0) * 1000
+            time.sleep(0.0002)
+        return None
 
 def main():
-    path, zone, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    text = open(path).read()
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("path"); ap.add_argument("zone")
+    ap.add_argument("port", type=int); ap.add_argument("count", type=int)
+    ap.add_argument("--poll-port", type=int)
+    ap.add_argument("--after")
+    ap.add_argument("--change-a")
+    ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--catchup", type=int, metavar="PID")
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args()
+    poll_port = a.poll_port or a.port
+    text = open(a.path).read()
     m = re.search(r"(SOA\s+\S+\s+\S+\s+\(?\s*)(\d+)", text)
     if not m:
-        sys.exit("propagate.py: no SOA serial found in " + path)
+        sys.exit("propagate.py: no SOA serial found in " + a.path)
     serial = int(m.group(2))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.05)
-    times = []
-    for i in range(count):
-        serial += 1
-        new = text[:m.start(2)] + str(serial) + text[m.end(2):]
-        tmp = path + ".bench.tmp"
+    ma = None
+    if a.change_a:
+        ma = re.search(r"(?m)^%s(?:\s+\d+)?(?:\s+IN)?\s+A\s+(\S+)" % re.escape(a.change_a), text)
+        if not ma:
+            sys.exit("propagate.py: no A record owned by %s in %s" % (a.change_a, a.path))
+
+    def write(serial):
+        # the serial comes before the A record in the file
+        new = text[:m.start(2)] + str(serial)
+        if ma:
+            addr = "10.255.%d.%d" % ((serial >> 8) & 255, serial & 255)
+            new += text[m.end(2):ma.start(1)] + addr + text[ma.end(1):]
+        else:
+            new += text[m.end(2):]
+        tmp = a.path + ".bench.tmp"
         with open(tmp, "w") as f:
             f.write(new)
         t0 = time.monotonic()
-        os.rename(tmp, path)
-        got = None
-        while time.monotonic() - t0 < 5:
-            s.sendto(soa_query(zone, i & 0xFFFF), ("127.0.0.1", port))
-            try:
-                got = serial_of(s.recv(4096))
-            except socket.timeout:
-                got = None
-            if got == serial:
-                break
-            time.sleep(0.0002)
-        if got != serial:
-            sys.exit("propagate.py: serial %d not served within 5 s" % serial)
-        times.append((time.monotonic() - t0) * 1000)
+        os.rename(tmp, a.path)
+        if a.after:
+            r = subprocess.run(a.after, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if r.returncode != 0:
+                sys.exit("propagate.py: '%s' failed: %s" % (a.after, r.stderr.decode().strip()))
+        return t0
+
+    p = Poller(a.zone)
+    if a.catchup:
+        os.kill(a.catchup, signal.SIGSTOP)
+        try:
+            prim = []
+            for i in range(a.count):
+                serial += 1
+                t0 = write(serial)
+                ms = p.wait(a.port, serial, t0, a.timeout)
+                if ms is None:
+                    sys.exit("propagate.py: primary did not serve serial %d within %g s" % (serial, a.timeout))
+                prim.append(ms)
+                time.sleep(0.01)
+            time.sleep(0.2)
+        finally:
+            os.kill(a.catchup, signal.SIGCONT)
+        t0 = time.monotonic()
+        if a.verbose:
+            print("SIGCONT at %s.%03dZ" % (time.strftime("%H:%M:%S", time.gmtime()), int(time.time() * 1000) % 1000),
+                  file=sys.stderr)
+        ms = p.wait(poll_port, serial, t0, 10 * a.timeout)
+        if ms is None:
+            sys.exit("propagate.py: secondary did not serve serial %d within %g s of SIGCONT" % (serial, 10 * a.timeout))
+        prim.sort()
+        print("catch-up %d changes (serial %d) %.1f ms after SIGCONT; primary per change p50 %.1f ms"
+              % (a.count, serial, ms, prim[len(prim) // 2]))
+        return
+
+    times = []
+    for i in range(a.count):
+        serial += 1
+        t0 = write(serial)
+        ms = p.wait(poll_port, serial, t0, a.timeout)
+        if ms is None:
+            sys.exit("propagate.py: serial %d not served within %g s" % (serial, a.timeout))
+        times.append(ms)
+        if a.verbose:
+            print("serial %d: %.1f ms" % (serial, ms), file=sys.stderr)
         time.sleep(0.05)
     times.sort()
-    p = lambda q: times[min(len(times) - 1, int(q * len(times)))]
-    print("changes %d p50 %.1f ms p99 %.1f ms min %.1f max %.1f" % (len(times), p(0.5), p(0.99), times[0], times[-1]))
+    q = lambda f: times[min(len(times) - 1, int(f * len(times)))]
+    print("changes %d p50 %.1f ms p99 %.1f ms min %.1f max %.1f" % (len(times), q(0.5), q(0.99), times[0], times[-1]))
 
 main()
