@@ -105,6 +105,7 @@ bench: all
 	./bench/run.sh
 	./bench/xfr.sh | tee bench/out/xfr.md
 	./bench/secondary.sh
+	./bench/axfr-in.sh
 
 demo: all
 	./scripts/demo.sh

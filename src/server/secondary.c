@@ -1095,8 +1095,10 @@ secondary_start(secondary_t *s, struct event_base *base, const secondary_hooks_t
 			zone_set_expire_at(cur, (uint64_t)now + left);
 			arm(z->ev_expire, (uint64_t)left * 1000u);
 		}
-		/* Everyone asks at once at start-up, spread over half a second. */
-		arm(z->ev_refresh, rnd32() % 500u);
+		/* Start-up: spread the first refreshes, about a millisecond per
+		 * zone up to half a second, so a thousand zones do not all hit
+		 * the primary at once and a single zone does not wait. */
+		arm(z->ev_refresh, rnd32() % (uint32_t)(s->nz < 500 ? s->nz : 500));
 	}
 	return 0;
 }
