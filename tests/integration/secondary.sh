@@ -173,6 +173,16 @@ out=$(kdig @127.0.0.1 -p $SPORT -y "hmac-sha256:xfr-key:$SECRET" +tcp example.co
 check_match "chaining: IXFR 5 from the secondary's journal is incremental" "^example\.com\.[[:space:]]+300[[:space:]]+IN[[:space:]]+SOA.* 5 2 1 5 60" \
 	"$(grep -E 'IN[[:space:]]+SOA' <<<"$out" | sed -n 2p)"
 
+# 10. a directory reload on the secondary (SIGHUP, and the watcher) keeps the
+# secondary zone; a zone file named like it is ignored with a warning.
+printf '$ORIGIN example.com.\n$TTL 60\n@ SOA a b 999 1 1 1 1\n@ NS ns\nns A 192.0.2.99\n' >"$T/s/zones/example.com.zone"
+kill -HUP "$DPID"
+sleep 0.5
+check "SIGHUP: the secondary zone is still served at its serial" 11 "$(soa_serial)"
+check "SIGHUP: a zone file named like the secondary zone is ignored" 1 \
+	"$([ "$(grep -c 'zone example.com. is secondary here: the file .* is ignored' "$DLOG")" -ge 1 ] && echo 1 || echo 0)"
+rm -f "$T/s/zones/example.com.zone"
+
 # 5. kill -9, restart with the primary frozen: served from disk at once
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
 kill -STOP "$PPID_"
