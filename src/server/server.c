@@ -512,6 +512,25 @@ server_set_notify_in(server_t *s, const notifyin_policy_t *pol, void (*post)(voi
 	s->sh.nin_arg = arg;
 }
 
+/* May this refused NOTIFY be logged? At most NIN_LOG_PER_SEC a second. */
+static bool
+notify_log_ok(worker_shared_t *sh, uint64_t now, uint64_t *dropped)
+{
+	uint64_t w = atomic_load_explicit(&sh->nin_log_window, memory_order_relaxed);
+	for (;;) {
+		uint64_t next = (w >> 32) == now ? w + 1 : now << 32 | 1u;
+		if ((w >> 32) == now && (w & 0xffffffffu) >= NIN_LOG_PER_SEC) {
+			atomic_fetch_add_explicit(&sh->nin_log_dropped, 1, memory_order_relaxed);
+			return false;
+		}
+		if (atomic_compare_exchange_weak_explicit(&sh->nin_log_window, &w, next, memory_order_relaxed,
+							  memory_order_relaxed)) {
+			*dropped = (w >> 32) != now ? atomic_exchange_explicit(&sh->nin_log_dropped, 0, memory_order_relaxed) : 0;
+			return true;
+		}
+	}
+}
+
 size_t
 worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const struct sockaddr *peer, uint8_t *out,
 	      size_t cap)
@@ -527,8 +546,15 @@ worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const st
 		if (sh->nin_post != NULL)
 			sh->nin_post(sh->nin_arg, &ev);
 	} else {
-		/* Refusals are what an operator looks for when a secondary lags. */
-		log_notice("%s", line);
+		/* Refusals are what an operator looks for when a secondary lags;
+		 * the counters are the one mutable part of the shared state. */
+		uint64_t dropped = 0;
+		if (notify_log_ok((worker_shared_t *)sh, (uint64_t)time(NULL), &dropped)) {
+			if (dropped > 0)
+				log_notice("%llu more refused NOTIFYs were not logged (at most %d a second)",
+					   (unsigned long long)dropped, NIN_LOG_PER_SEC);
+			log_notice("%s", line);
+		}
 	}
 	return len;
 }

@@ -40,6 +40,10 @@ typedef struct worker_shared {
 	const notifyin_policy_t *nin; /*!< NOTIFY in: who may NOTIFY which secondary zone */
 	void (*nin_post)(void *arg, const notifyin_event_t *ev); /*!< accepted NOTIFY -> control; NULL = none */
 	void *nin_arg;
+	/* Refused NOTIFYs are logged at most NIN_LOG_PER_SEC a second (a spoofed
+	 * flood must not fill the disk): the current second and its count. */
+	_Atomic uint64_t nin_log_window; /*!< second << 32 | lines logged in it */
+	_Atomic uint64_t nin_log_dropped;
 	_Atomic bool stopping;      /*!< UDP threads poll it (they block in the kernel) */
 } worker_shared_t;
 
@@ -94,6 +98,7 @@ struct worker {
  * \brief Answer a NOTIFY (server.c): verdict, log line, and the accepted
  * event posted to the control thread. \return the answer length, 0 = none.
  */
+#define NIN_LOG_PER_SEC 10
 size_t worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
 		     uint8_t *out, size_t cap);
 

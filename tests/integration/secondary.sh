@@ -205,6 +205,21 @@ check_match "NOTIFY with an unknown key: NOTAUTH" "NOTAUTH" "$out"
 sleep 0.3
 check "NOTIFY refusals logged" 2 "$(grep -cE 'NOTIFY for example\.com\. from 127\.0\.0\.1@[0-9]+ .*(not allowed by notify-allow, REFUSED|TSIG BADKEY.*ignored)' "$DLOG")"
 check "no refresh after refused NOTIFYs" 0 "$(grep -c 'refresh (NOTIFY)' "$DLOG")"
+# A flood of 300 refused NOTIFYs: at most 10 log lines a second, then a count of the rest.
+before=$(grep -c 'not allowed by notify-allow' "$DLOG")
+python3 - "$SPORT" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+q = struct.pack(">HHHHHH", 0, 0x2000, 1, 0, 0, 0) + b"\x07example\x03com\x00" + struct.pack(">HH", 6, 1)
+for i in range(300):
+    s.sendto(struct.pack(">H", i) + q[2:], ("127.0.0.1", int(sys.argv[1])))
+PY
+sleep 1.2
+q 127.0.0.1 $SPORT +opcode=notify example.com SOA >/dev/null
+sleep 0.2
+logged=$(( $(grep -c 'not allowed by notify-allow' "$DLOG") - before ))
+check_match "NOTIFY flood: refusals logged at most 10 a second ($logged of 301)" '^([1-9]|1[0-9]|2[0-9]|30)$' "$logged"
+check_match "NOTIFY flood: the rest counted" '[0-9]+ more refused NOTIFYs were not logged' "$(grep -m1 'more refused NOTIFYs' "$DLOG")"
 
 # 6. expire: primary gone, SOA expire 5 s -> SERVFAIL; back -> NOERROR
 stop_primary
