@@ -191,7 +191,8 @@ notify_target_from(const conf_notify_target_t *c, const tsig_keyring_t *kr, cons
 	return FL_ENOENT;
 }
 
-/* The keys of keys.files, for NOTIFY out and the secondary (read while still root). */
+/* The keys of keys.files, read once while still root: transfers out, NOTIFY
+ * in and out, the secondary's SOA queries and transfers, signed queries. */
 static tsig_keyring_t *
 keys_load(const conf_t *conf)
 {
@@ -394,7 +395,7 @@ main(int argc, char **argv)
 	size_t nzones = zonedb_count(db);
 
 	/* 3. Sockets, while still root: ports below 1024. The server owns db now. */
-	srv = server_new(&conf, db, err, sizeof(err));
+	srv = server_new(&conf, keys, db, err, sizeof(err));
 	db = NULL;
 	if (srv == NULL) {
 		log_error("%s", err);

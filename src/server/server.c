@@ -34,7 +34,8 @@
 
 struct server {
 	worker_shared_t sh;
-	tsig_keyring_t *keyring;   /* TSIG keys (transfers), read-only once workers run */
+	const tsig_keyring_t *keyring; /* TSIG keys (transfers, NOTIFY, signed queries), read-only */
+	tsig_keyring_t *own_keyring;   /* loaded here when the caller passed none */
 	notifyin_policy_t nin_none; /* no secondary zone: every NOTIFY gets NOTAUTH */
 	acl_rule_t *transfer_rules;
 	xfrout_zone_acl_t *zone_acls; /* per-zone transfer ACLs (rules stay in conf copies below) */
@@ -256,7 +257,7 @@ fail:
 }
 
 server_t *
-server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
+server_new(const conf_t *conf, const tsig_keyring_t *keys, zonedb_t *db, char *err, size_t errlen)
 {
 	server_t *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -281,12 +282,16 @@ server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen)
 	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
 
 	/* Keys are read here, while still root: key files are usually 0600. */
-	s->keyring = tsig_keyring_new();
-	if (s->keyring == NULL)
-		goto nomem;
-	for (size_t i = 0; i < conf->keys.files.count; i++)
-		if (tsig_keyring_load_file(s->keyring, conf->keys.files.v[i], err, errlen) != 0)
-			goto fail;
+	if (keys == NULL) {
+		s->own_keyring = tsig_keyring_new();
+		if (s->own_keyring == NULL)
+			goto nomem;
+		for (size_t i = 0; i < conf->keys.files.count; i++)
+			if (tsig_keyring_load_file(s->own_keyring, conf->keys.files.v[i], err, errlen) != 0)
+				goto fail;
+		keys = s->own_keyring;
+	}
+	s->keyring = keys;
 	s->sh.xfr.keyring = s->keyring;
 	s->sh.qopts.keyring = s->keyring;
 	s->nin_none.keyring = s->keyring;
@@ -492,7 +497,7 @@ server_free(server_t *s)
 	free(s->workers);
 	qsbr_free(s->sh.qsbr);
 	zonedb_release(atomic_load(&s->sh.db));
-	tsig_keyring_free(s->keyring);
+	tsig_keyring_free(s->own_keyring);
 	free(s->transfer_rules);
 	for (size_t i = 0; i < s->nzone_acls; i++)
 		free(s->zone_rules[i]);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "conf/conf.h"
+#include "tsig/tsig.h"
 #include "xfr/notifyin.h"
 #include "zone/zonedb.h"
 
@@ -27,11 +28,13 @@ typedef struct server server_t;
  * \brief Create the workers and open every socket of conf->server.listen.
  * Uses server.workers, udp-max-payload, tcp-idle-timeout, tcp-max-clients,
  * identity and version (copied: conf may be freed afterwards).
+ * \param keys TSIG keyring (borrowed: must outlive the server), or NULL to
+ *             read keys.files here (while still root)
  * \param db   initial snapshot; the server owns it from now on, even on failure
  * \param err  receives one line saying what failed (e.g. which address did not bind)
  * \return server (calls malloc; server_free), or NULL on failure.
  */
-server_t *server_new(const conf_t *conf, zonedb_t *db, char *err, size_t errlen);
+server_t *server_new(const conf_t *conf, const tsig_keyring_t *keys, zonedb_t *db, char *err, size_t errlen);
 
 /**
  * \brief Start the worker threads. Signals are blocked in the workers, so
