@@ -29,6 +29,7 @@ typedef struct {
 	const uint8_t *owner; /* lowercased copy */
 	const uint8_t *rd;
 	uint32_t node;        /* index in old->nodes, NO_NODE when old lacks the name */
+	uint32_t pred;        /* NO_NODE names: index of their canonical predecessor in old */
 	uint32_t ttl;
 	uint16_t type;
 	uint16_t rdlen;
@@ -159,8 +160,12 @@ resolve(const zone_t *old, const changeset_list_t *l, arena_t *tmp, ents_t *out)
 			return FL_ENOMEM;
 		dname_lower(o);
 		const zone_node_t *n = zone_find(old, o, len);
+		uint32_t pred = 0;
+		if (n == NULL && dname_is_sub(o, len, old->origin, old->origin_len))
+			pred = zone_node_index(old, zone_find_le(old, o));
 		out->e[i] = (ent_t){ .owner = o, .rd = r->rdata, .node = n ? zone_node_index(old, n) : NO_NODE,
-				     .ttl = r->ttl, .type = r->type, .rdlen = r->rdlen, .owner_len = (uint8_t)len };
+				     .pred = pred, .ttl = r->ttl, .type = r->type, .rdlen = r->rdlen,
+				     .owner_len = (uint8_t)len };
 	}
 	out->n = l->count;
 	qsort(out->e, out->n, sizeof(ent_t), ent_cmp);
@@ -231,10 +236,51 @@ typedef struct {
 	const zone_t *old;
 	const ents_t *del, *add;
 	size_t di, ai;
+	const ent_t **newn;   /* additions at names old lacks, by (pred, canonical name, type, rdata) */
+	size_t nnew, ni_new;
+	const changeset_rr_t *soa_to;
 	zone_builder_t *b;
 	zone_error_t *err;
 	char origin[1024];
 } walk_t;
+
+/* Everything goes to the builder in canonical order (owner, type, rdata),
+ * so it takes its sorted fast path: no hashing, no sorting. */
+static int
+emit(walk_t *w, const ent_t *e)
+{
+	int ret = zone_builder_add(w->b, e->owner, e->owner_len, e->type, RR_CLASS_IN, e->ttl, e->rd, e->rdlen, 0);
+	if (ret == 0 || ret == FL_ENOMEM)
+		return ret;
+	fail_rr(w->err, "adds", e, "which cannot be added to %s (%s)", w->origin, fl_strerror(ret));
+	return FL_ESEMANTIC;
+}
+
+static int
+newn_cmp(const void *pa, const void *pb)
+{
+	const ent_t *a = *(const ent_t *const *)pa, *b = *(const ent_t *const *)pb;
+	if (a->pred != b->pred)
+		return a->pred < b->pred ? -1 : 1;
+	int c = dname_canon_cmp(a->owner, b->owner);
+	if (c != 0)
+		return c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return zone_rdata_cmp(a->rd, a->rdlen, b->rd, b->rdlen);
+}
+
+/* Additions at names old lacks that sort right after old's node ni. */
+static int
+emit_new_after(walk_t *w, uint32_t ni)
+{
+	while (w->ni_new < w->nnew && w->newn[w->ni_new]->pred == ni) {
+		int ret = emit(w, w->newn[w->ni_new++]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
 
 static bool
 at(const ents_t *l, size_t i, uint32_t node, uint16_t type)
@@ -250,7 +296,7 @@ not_in_old(walk_t *w)
 	return FL_ESEMANTIC;
 }
 
-/* One RRset of old against its deletions and additions. */
+/* One RRset of old against its deletions and additions, merged in rdata order. */
 static int
 walk_rrset(walk_t *w, uint32_t ni, const zone_node_t *n, const zone_rrset_t *rs)
 {
@@ -270,8 +316,11 @@ walk_rrset(walk_t *w, uint32_t ni, const zone_node_t *n, const zone_rrset_t *rs)
 			w->di++;
 		}
 		while (at(w->add, w->ai, ni, rs->type) &&
-		       zone_rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) < 0)
-			w->ai++;
+		       zone_rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) < 0) {
+			int ret = emit(w, &w->add->e[w->ai++]);
+			if (ret != 0)
+				return ret;
+		}
 		if (at(w->add, w->ai, ni, rs->type) &&
 		    zone_rdata_cmp(w->add->e[w->ai].rd, w->add->e[w->ai].rdlen, rd, rdlen) == 0) {
 			if (!deleted) {
@@ -279,7 +328,10 @@ walk_rrset(walk_t *w, uint32_t ni, const zone_node_t *n, const zone_rrset_t *rs)
 					w->old->serial, w->origin);
 				return FL_ESEMANTIC;
 			}
-			w->ai++;
+			int ret = emit(w, &w->add->e[w->ai++]); /* deleted and added back (a TTL change) */
+			if (ret != 0)
+				return ret;
+			continue;
 		}
 		if (deleted)
 			continue;
@@ -289,15 +341,20 @@ walk_rrset(walk_t *w, uint32_t ni, const zone_node_t *n, const zone_rrset_t *rs)
 	}
 	if (at(w->del, w->di, ni, rs->type))
 		return not_in_old(w);
-	while (at(w->add, w->ai, ni, rs->type))
-		w->ai++; /* new rdata beyond old's last: added later */
+	while (at(w->add, w->ai, ni, rs->type)) { /* new rdata beyond old's last */
+		int ret = emit(w, &w->add->e[w->ai++]);
+		if (ret != 0)
+			return ret;
+	}
 	return 0;
 }
 
-/* Copy old minus the deletions into the builder, checking both lists. */
+/* Copy old minus the deletions plus the additions into the builder, in
+ * canonical order, checking both lists. */
 static int
 walk_old(walk_t *w)
 {
+	int ret;
 	for (uint32_t ni = 0; ni < w->old->nnodes; ni++) {
 		const zone_node_t *n = &w->old->nodes[ni];
 		for (uint16_t k = 0; k < n->nrrsets; k++) {
@@ -305,39 +362,34 @@ walk_old(walk_t *w)
 			/* Deletions of a type old lacks here sort before it. */
 			if (w->di < w->del->n && w->del->e[w->di].node == ni && w->del->e[w->di].type < rs->type)
 				return not_in_old(w);
+			/* Additions of a type old lacks here come first. */
 			while (w->ai < w->add->n && w->add->e[w->ai].node == ni && w->add->e[w->ai].type < rs->type)
-				w->ai++;
-			if (rs->type == RR_SOA)
-				continue; /* replaced by soa_to; the lists hold no SOA (checked) */
-			int ret = walk_rrset(w, ni, n, rs);
+				if ((ret = emit(w, &w->add->e[w->ai++])) != 0)
+					return ret;
+			if (rs->type == RR_SOA) {
+				/* soa_to replaces it; the lists hold no SOA (checked) */
+				const changeset_rr_t *soa = w->soa_to;
+				ret = zone_builder_add(w->b, soa->owner, dname_len(soa->owner), RR_SOA, RR_CLASS_IN, soa->ttl,
+						       soa->rdata, soa->rdlen, 0);
+			} else {
+				ret = walk_rrset(w, ni, n, rs);
+			}
 			if (ret != 0)
 				return ret;
 		}
 		if (w->di < w->del->n && w->del->e[w->di].node == ni)
 			return not_in_old(w);
 		while (w->ai < w->add->n && w->add->e[w->ai].node == ni)
-			w->ai++;
-	}
-	return 0;
-}
-
-static int
-add_additions(walk_t *w, const changeset_t *cs)
-{
-	for (size_t i = 0; i < w->add->n; i++) {
-		const ent_t *e = &w->add->e[i];
-		int ret = zone_builder_add(w->b, e->owner, e->owner_len, e->type, RR_CLASS_IN, e->ttl, e->rd,
-					   e->rdlen, 0);
-		if (ret == FL_ENOMEM)
+			if ((ret = emit(w, &w->add->e[w->ai++])) != 0)
+				return ret;
+		if ((ret = emit_new_after(w, ni)) != 0)
 			return ret;
-		if (ret != 0) {
-			fail_rr(w->err, "adds", e, "which cannot be added to %s (%s)", w->origin, fl_strerror(ret));
-			return FL_ESEMANTIC;
-		}
 	}
-	const changeset_rr_t *soa = &cs->soa_to;
-	return zone_builder_add(w->b, soa->owner, dname_len(soa->owner), RR_SOA, RR_CLASS_IN, soa->ttl,
-				soa->rdata, soa->rdlen, 0);
+	/* Out-of-zone additions (pred 0 but not placed): the builder refuses them. */
+	while (w->ni_new < w->nnew)
+		if ((ret = emit(w, w->newn[w->ni_new++])) != 0)
+			return ret;
+	return 0;
 }
 
 int
@@ -362,14 +414,28 @@ zone_apply(const zone_t *old, const changeset_t *cs, zone_t **out, zone_error_t 
 		ret = check_lists(old, cs, &del, &add, err);
 	if (ret != 0)
 		goto fail;
+	/* Additions at new names: the tail of add (NO_NODE sorts last). */
+	size_t first_new = add.n;
+	while (first_new > 0 && add.e[first_new - 1].node == NO_NODE)
+		first_new--;
+	w.nnew = add.n - first_new;
+	if (w.nnew > 0) {
+		w.newn = malloc(w.nnew * sizeof(*w.newn));
+		if (w.newn == NULL) {
+			ret = FL_ENOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < w.nnew; i++)
+			w.newn[i] = &add.e[first_new + i];
+		qsort(w.newn, w.nnew, sizeof(*w.newn), newn_cmp);
+	}
+	w.soa_to = &cs->soa_to;
 	w.b = zone_builder_new(old->origin);
 	if (w.b == NULL) {
 		ret = FL_ENOMEM;
 		goto fail;
 	}
 	ret = walk_old(&w);
-	if (ret == 0)
-		ret = add_additions(&w, cs);
 	if (ret != 0)
 		goto fail;
 	ret = zone_builder_finish(w.b, &z, err); /* consumes the builder */
@@ -391,6 +457,7 @@ fail:
 		fail_msg(err, "out of memory");
 	zone_free(z);
 	zone_builder_abort(w.b);
+	free(w.newn);
 	free(del.e);
 	free(add.e);
 	arena_free(&tmp);

@@ -10,6 +10,13 @@
  * RRsets while dropping duplicates, and copies everything into the final,
  * compact arena of the version. The temporary arena is freed at the end, so
  * a version holds no builder leftovers.
+ *
+ * Sorted input fast path: as long as new owners arrive in strictly
+ * increasing canonical order (a snapshot, zone_apply's walk, an AXFR from
+ * a server that sends canonical order), no owner hash is built, the empty
+ * non-terminals come from one stack walk and neither sort runs (records are
+ * only sorted inside an owner when they need it). The first owner out of
+ * order switches the builder to the hashed path for good.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +140,7 @@ struct zone_builder {
 	void *warn_ctx;
 	size_t data_bytes; /* owner and rdata bytes, to size the version's arena */
 	long last_owner;   /* owner of the previous record: files group records by owner */
+	bool unsorted;     /* an owner came out of canonical order: hashed path */
 	int err; /* sticky OOM */
 };
 
@@ -189,10 +197,14 @@ static int
 ohash_rehash(zone_builder_t *b)
 {
 	size_t ncap = b->ohash_cap ? b->ohash_cap * 2 : 4096;
+	while (ncap < (b->nowners + 1) * 2)
+		ncap *= 2;
 	uint32_t *nh = calloc(ncap, sizeof(*nh));
 	if (nh == NULL)
 		return FL_ENOMEM;
 	for (size_t i = 0; i < b->nowners; i++) {
+		if (b->owners[i].hash == 0) /* left out on the sorted path */
+			b->owners[i].hash = dname_hash(b->owners[i].name, b->owners[i].len);
 		size_t j = b->owners[i].hash & (ncap - 1);
 		while (nh[j] != 0)
 			j = (j + 1) & (ncap - 1);
@@ -204,22 +216,10 @@ ohash_rehash(zone_builder_t *b)
 	return 0;
 }
 
-/* Index of the owner `name` (lowercased), interning it when new.
- * Returns < 0 on OOM. *created tells whether it was new. */
+/* A new owner at the end of the list (hash: its dname_hash, 0 = not computed yet). */
 static long
-owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, bool ent, bool *created)
+owner_append(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, bool ent, bool *created, uint32_t h)
 {
-	*created = false;
-	if ((b->nowners + 1) * 2 > b->ohash_cap && ohash_rehash(b) != 0)
-		return FL_ENOMEM;
-	size_t mask = b->ohash_cap - 1;
-	uint32_t h = dname_hash(name, len);
-	size_t j = h & mask;
-	for (; b->ohash[j] != 0; j = (j + 1) & mask) {
-		const bowner_t *o = &b->owners[b->ohash[j] - 1];
-		if (o->hash == h && o->len == len && memcmp(o->name, name, len) == 0)
-			return (long)(b->ohash[j] - 1);
-	}
 	if (grow((void **)&b->owners, &b->owners_cap, b->nowners + 1, sizeof(bowner_t)) != 0)
 		return FL_ENOMEM;
 	uint8_t *copy = arena_memdup(&b->tmp, name, len);
@@ -233,9 +233,43 @@ owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, b
 	o->ent = ent;
 	o->src = src;
 	o->rank = 0;
-	b->ohash[j] = (uint32_t)b->nowners + 1;
 	*created = true;
 	return (long)b->nowners++;
+}
+
+/* Index of the owner `name` (lowercased), interning it when new.
+ * Returns < 0 on OOM. *created tells whether it was new. */
+static long
+owner_intern(zone_builder_t *b, const uint8_t *name, size_t len, uint32_t src, bool ent, bool *created)
+{
+	*created = false;
+	if (!b->unsorted) {
+		/* Still in canonical order? Then no lookup is needed at all. */
+		const bowner_t *last = b->nowners > 0 ? &b->owners[b->nowners - 1] : NULL;
+		int c = last != NULL ? dname_canon_cmp(last->name, name) : -1;
+		if (c == 0)
+			return (long)(b->nowners - 1);
+		if (c < 0 && !ent)
+			return owner_append(b, name, len, src, ent, created, 0);
+		/* Out of order: index what we have and go the hashed way. */
+		b->unsorted = true;
+		if (ohash_rehash(b) != 0)
+			return FL_ENOMEM;
+	}
+	if ((b->nowners + 1) * 2 > b->ohash_cap && ohash_rehash(b) != 0)
+		return FL_ENOMEM;
+	size_t mask = b->ohash_cap - 1;
+	uint32_t h = dname_hash(name, len);
+	size_t j = h & mask;
+	for (; b->ohash[j] != 0; j = (j + 1) & mask) {
+		const bowner_t *o = &b->owners[b->ohash[j] - 1];
+		if (o->hash == h && o->len == len && memcmp(o->name, name, len) == 0)
+			return (long)(b->ohash[j] - 1);
+	}
+	long oi = owner_append(b, name, len, src, ent, created, h);
+	if (oi >= 0)
+		b->ohash[j] = (uint32_t)oi + 1;
+	return oi;
 }
 
 int
@@ -500,6 +534,75 @@ validate(zone_builder_t *b, zone_t *z, const uint32_t *node_src, zone_error_t *e
 	return 0;
 }
 
+/*
+ * Owners in canonical order with the missing ancestors added, for input
+ * that came sorted: one walk with a stack of the current name's ancestors.
+ * An ancestor of a name sorts before it and every name in between is its
+ * descendant, so an existing ancestor is always on the stack when needed;
+ * the missing ones sort between the previous name and this one.
+ */
+static int
+sorted_order(zone_builder_t *b, okey_t **keys_out)
+{
+	size_t n0 = b->nowners, n = 0, cap = n0 + 16, depth = 0;
+	okey_t *keys = malloc(cap * sizeof(*keys));
+	uint32_t stack[DNAME_MAXLABELS + 1];
+	if (keys == NULL)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < n0; i++) {
+		const uint8_t *name = b->owners[i].name;
+		size_t len = b->owners[i].len;
+		while (depth > 0) {
+			const bowner_t *top = &b->owners[stack[depth - 1]];
+			if (top->len < len && dname_is_sub(name, len, top->name, top->len))
+				break;
+			depth--;
+		}
+		/* Missing ancestors between the stack top (or the apex) and name. */
+		size_t have = depth > 0 ? b->owners[stack[depth - 1]].len : 0;
+		const uint8_t *anc[DNAME_MAXLABELS];
+		size_t nanc = 0;
+		if (depth > 0) {
+			for (const uint8_t *p = name + 1 + name[0]; (size_t)(name + len - p) > have; p += 1 + p[0])
+				anc[nanc++] = p;
+		}
+		for (size_t k = nanc; k-- > 0;) {
+			bool created;
+			long oi = owner_append(b, anc[k], (size_t)(name + len - anc[k]), b->owners[i].src, true, &created, 0);
+			if (oi < 0 || grow((void **)&keys, &cap, n + 1, sizeof(*keys)) != 0) {
+				free(keys);
+				return FL_ENOMEM;
+			}
+			name = b->owners[i].name; /* owners may have moved */
+			anc[k] = b->owners[oi].name;
+			keys[n++].owner = (uint32_t)oi;
+			stack[depth++] = (uint32_t)oi;
+		}
+		if (grow((void **)&keys, &cap, n + 1, sizeof(*keys)) != 0) {
+			free(keys);
+			return FL_ENOMEM;
+		}
+		keys[n++].owner = (uint32_t)i;
+		if (depth < DNAME_MAXLABELS)
+			stack[depth++] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < n; i++)
+		b->owners[keys[i].owner].rank = (uint32_t)i;
+	*keys_out = keys;
+	return 0;
+}
+
+/* Records by (owner rank, type, rdata): skipped when they already are. */
+static void
+sort_recs(zone_builder_t *b)
+{
+	for (size_t i = 1; i < b->nrecs; i++)
+		if (brec_cmp(&b->recs[i - 1], &b->recs[i]) > 0) {
+			qsort(b->recs, b->nrecs, sizeof(brec_t), brec_cmp);
+			return;
+		}
+}
+
 int
 zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 {
@@ -520,32 +623,43 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 		ret = FL_ESEMANTIC;
 		goto fail;
 	}
-	/* The apex must exist as a node even if only as ENT (then the SOA check fails). */
-	bool created;
-	if (owner_intern(b, b->origin, b->origin_len, 0, true, &created) < 0)
-		goto fail;
-	if (add_ents(b) != 0)
-		goto fail;
-
-	/* Canonical order of owners. */
-	keys = malloc(b->nowners * sizeof(*keys));
-	if (keys == NULL)
-		goto fail;
-	for (size_t i = 0; i < b->nowners; i++) {
-		uint8_t k[DNAME_MAXLEN * 2];
-		size_t kl = canon_key(b->owners[i].name, k);
-		keys[i].key = arena_memdup(&keyarena, k, kl);
-		if (keys[i].key == NULL)
+	/* The sorted path needs the apex first; anything else goes the hashed way. */
+	if (!b->unsorted && (b->owners[0].len != b->origin_len || memcmp(b->owners[0].name, b->origin, b->origin_len) != 0)) {
+		b->unsorted = true;
+		if (ohash_rehash(b) != 0)
 			goto fail;
-		keys[i].klen = (uint16_t)kl;
-		keys[i].owner = (uint32_t)i;
 	}
-	qsort(keys, b->nowners, sizeof(*keys), okey_cmp);
-	for (size_t i = 0; i < b->nowners; i++)
-		b->owners[keys[i].owner].rank = (uint32_t)i;
+	if (!b->unsorted) {
+		if (sorted_order(b, &keys) != 0)
+			goto fail;
+	} else {
+		/* The apex must exist as a node even if only as ENT (then the SOA check fails). */
+		bool created;
+		if (owner_intern(b, b->origin, b->origin_len, 0, true, &created) < 0)
+			goto fail;
+		if (add_ents(b) != 0)
+			goto fail;
+
+		/* Canonical order of owners. */
+		keys = malloc(b->nowners * sizeof(*keys));
+		if (keys == NULL)
+			goto fail;
+		for (size_t i = 0; i < b->nowners; i++) {
+			uint8_t k[DNAME_MAXLEN * 2];
+			size_t kl = canon_key(b->owners[i].name, k);
+			keys[i].key = arena_memdup(&keyarena, k, kl);
+			if (keys[i].key == NULL)
+				goto fail;
+			keys[i].klen = (uint16_t)kl;
+			keys[i].owner = (uint32_t)i;
+		}
+		qsort(keys, b->nowners, sizeof(*keys), okey_cmp);
+		for (size_t i = 0; i < b->nowners; i++)
+			b->owners[keys[i].owner].rank = (uint32_t)i;
+	}
 	for (size_t i = 0; i < b->nrecs; i++)
 		b->recs[i].owner = b->owners[b->recs[i].owner].rank;
-	qsort(b->recs, b->nrecs, sizeof(brec_t), brec_cmp);
+	sort_recs(b);
 
 	z = calloc(1, sizeof(*z));
 	if (z == NULL)
@@ -636,14 +750,26 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 	if (build_hash(z) != 0)
 		goto fail;
 
-	/* Parents, cuts, occlusion, wildcard children: parents precede children. */
+	/* Parents, cuts, occlusion, wildcard children: parents precede children.
+	 * The parent of node i is on the stack of node i-1's ancestors (every
+	 * name between them in canonical order is the parent's descendant), so
+	 * no lookup is needed. */
+	uint32_t pstack[DNAME_MAXLABELS + 1];
+	size_t pdepth = 1;
+	pstack[0] = 0;
 	for (uint32_t i = 1; i < z->nnodes; i++) {
 		zone_node_t *n = &z->nodes[i];
 		const uint8_t *pname = n->name + 1 + n->name[0];
-		const zone_node_t *p = zone_find(z, pname, n->name_len - 1u - n->name[0]);
-		if (p == NULL)
+		size_t plen = n->name_len - 1u - n->name[0];
+		while (pdepth > 0 && (z->nodes[pstack[pdepth - 1]].name_len != plen ||
+				      memcmp(z->nodes[pstack[pdepth - 1]].name, pname, plen) != 0))
+			pdepth--;
+		if (pdepth == 0)
 			goto fail; /* cannot happen: every ancestor was added */
+		const zone_node_t *p = &z->nodes[pstack[pdepth - 1]];
 		n->parent = zone_node_index(z, p);
+		if (pdepth <= DNAME_MAXLABELS)
+			pstack[pdepth++] = i;
 		if ((p->flags & (ZN_DELEG | ZN_NONAUTH)) || zone_node_rrset(p, RR_DNAME) != NULL)
 			n->flags |= ZN_NONAUTH;
 		else if (zone_node_rrset(n, RR_NS) != NULL)

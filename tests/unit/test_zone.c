@@ -225,6 +225,118 @@ test_zonedb(void **state)
 	zonedb_release(db4); /* frees everything: ASan checks */
 }
 
+/* Node by node: names, flags, parents, RRsets, byte for byte. */
+static void
+assert_same_zone(const zone_t *a, const zone_t *b)
+{
+	assert_int_equal(a->nnodes, b->nnodes);
+	assert_int_equal(a->nrecords, b->nrecords);
+	assert_int_equal(a->serial, b->serial);
+	for (uint32_t i = 0; i < a->nnodes; i++) {
+		const zone_node_t *x = &a->nodes[i], *y = &b->nodes[i];
+		assert_int_equal(x->name_len, y->name_len);
+		assert_memory_equal(x->name, y->name, x->name_len);
+		assert_int_equal(x->flags, y->flags);
+		assert_int_equal(x->parent, y->parent);
+		assert_int_equal(x->nrrsets, y->nrrsets);
+		for (uint16_t k = 0; k < x->nrrsets; k++) {
+			const zone_rrset_t *r = &x->rrsets[k], *t = &y->rrsets[k];
+			assert_int_equal(r->type, t->type);
+			assert_int_equal(r->ttl, t->ttl);
+			assert_int_equal(r->count, t->count);
+			const uint8_t *p = r->rdata, *q = t->rdata;
+			for (uint16_t c = 0; c < r->count; c++) {
+				uint16_t lp, lq;
+				memcpy(&lp, p, 2);
+				memcpy(&lq, q, 2);
+				assert_int_equal(lp, lq);
+				assert_memory_equal(p + 2, q + 2, lp);
+				p += 2u + lp;
+				q += 2u + lq;
+			}
+		}
+		assert_non_null(zone_find(b, x->name, x->name_len));
+	}
+}
+
+/* Feed every RR of z to a new builder in the order given by idx (node indices). */
+static zone_t *
+rebuild(const zone_t *z, const uint32_t *idx, bool reverse_types)
+{
+	zone_builder_t *b = zone_builder_new(z->origin);
+	assert_non_null(b);
+	for (uint32_t i = 0; i < z->nnodes; i++) {
+		const zone_node_t *n = &z->nodes[idx[i]];
+		for (uint16_t k0 = 0; k0 < n->nrrsets; k0++) {
+			uint16_t k = reverse_types ? (uint16_t)(n->nrrsets - 1 - k0) : k0;
+			const zone_rrset_t *rs = &n->rrsets[k];
+			const uint8_t *p = rs->rdata;
+			for (uint16_t c = 0; c < rs->count; c++) {
+				uint16_t l;
+				memcpy(&l, p, 2);
+				assert_int_equal(zone_builder_add(b, n->name, n->name_len, rs->type, 1, rs->ttl, p + 2, l, 0), 0);
+				p += 2u + l;
+			}
+		}
+	}
+	zone_t *out = NULL;
+	zone_error_t err;
+	assert_int_equal(zone_builder_finish(b, &out, &err), 0);
+	return out;
+}
+
+/* The builder's sorted-input path (owners in canonical order: no hash, no
+ * sort, ENTs and parents from a stack) builds exactly what the hashed path
+ * builds: the same zone fed in canonical order, in reverse, and shuffled,
+ * with empty non-terminals, a delegation with glue below it, occluded
+ * data, a DNAME, wildcards and several types per name. */
+static void
+test_sorted_input(void **state)
+{
+	char text[32768];
+	size_t o = (size_t)snprintf(text, sizeof(text),
+				    "s.test. 300 IN SOA ns.s.test. h.s.test. 5 1 1 1 1\n"
+				    "s.test. 300 IN NS ns.s.test.\ns.test. 300 IN MX 10 mx.s.test.\n"
+				    "ns.s.test. 300 IN A 192.0.2.1\nns.s.test. 300 IN AAAA 2001:db8::1\n"
+				    "sub.s.test. 300 IN NS ns.sub.s.test.\nns.sub.s.test. 300 IN A 192.0.2.2\n"
+				    "deep.below.sub.s.test. 300 IN A 192.0.2.3\n"
+				    "dn.s.test. 300 IN DNAME example.net.\nx.dn.s.test. 300 IN A 192.0.2.4\n"
+				    "*.w.s.test. 300 IN A 192.0.2.5\na.b.c.d.e.s.test. 300 IN TXT \"ents\"\n");
+	for (int i = 0; i < 300; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "h%d.l%d.s.test. 300 IN A 10.%d.%d.1\nh%d.l%d.s.test. 60 IN TXT \"t%d\"\n",
+				      i, i % 7, i % 5, i % 250, i, i % 7, i);
+	zone_error_t err;
+	zone_t *ref = tu_zone("s.test.", text, &err); /* file order: the hashed path */
+	assert_non_null(ref);
+	uint32_t *idx = malloc(ref->nnodes * sizeof(*idx));
+	assert_non_null(idx);
+	for (uint32_t i = 0; i < ref->nnodes; i++)
+		idx[i] = i;
+	zone_t *sorted = rebuild(ref, idx, false);
+	assert_same_zone(ref, sorted);
+	zone_t *types_rev = rebuild(ref, idx, true); /* owners sorted, types not */
+	assert_same_zone(ref, types_rev);
+	for (uint32_t i = 0; i < ref->nnodes; i++)
+		idx[i] = ref->nnodes - 1 - i;
+	zone_t *rev = rebuild(ref, idx, false);
+	assert_same_zone(ref, rev);
+	uint32_t seed = 7;
+	for (uint32_t i = ref->nnodes - 1; i > 0; i--) {
+		seed = seed * 1103515245u + 12345u;
+		uint32_t j = (seed >> 8) % (i + 1), t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+	zone_t *shuf = rebuild(ref, idx, false);
+	assert_same_zone(ref, shuf);
+	zone_free(sorted);
+	zone_free(types_rev);
+	zone_free(rev);
+	zone_free(shuf);
+	zone_free(ref);
+	free(idx);
+}
+
 int
 main(void)
 {
@@ -232,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_build_and_find), cmocka_unit_test(test_rdata_sorted_dedup),
 		cmocka_unit_test(test_validation_errors), cmocka_unit_test(test_ttl_mismatch_warns),
 		cmocka_unit_test(test_zonedb),
+		cmocka_unit_test(test_sorted_input),
 	};
 	return cmocka_run_group_tests_name("zone", tests, NULL, NULL);
 }
