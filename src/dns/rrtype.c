@@ -222,3 +222,38 @@ rrtype_rdata_check(uint16_t type, const uint8_t *rdata, size_t len)
 	}
 	return off == len ? 0 : FL_EMALF;
 }
+
+void
+rrtype_lower_names(uint16_t type, uint8_t *rd, size_t len, bool all)
+{
+	const rrtype_desc_t *d = rrtype_desc(type);
+	size_t off = 0;
+	for (int i = 0; i < RRTYPE_MAXFIELDS && d->fields[i].kind != RDF_END; i++) {
+		const rdf_t *f = &d->fields[i];
+		switch (f->kind) {
+		case RDF_CNAME:
+		case RDF_LNAME:
+		case RDF_NAME: {
+			int k = off < len ? dname_check(rd + off, len - off) : -1;
+			if (k < 0)
+				return;
+			if (all || f->kind != RDF_NAME)
+				dname_lower(rd + off);
+			off += (size_t)k;
+			break;
+		}
+		case RDF_FIXED:
+			if (len - off < f->len)
+				return;
+			off += f->len;
+			break;
+		case RDF_STRING:
+			if (off >= len || len - off < 1u + rd[off])
+				return;
+			off += 1u + rd[off];
+			break;
+		default:
+			return; /* RDF_REST: no name after it */
+		}
+	}
+}

@@ -84,4 +84,12 @@ bool rrtype_is_meta(uint16_t type);
  * uncompressed, fixed fields complete, nothing left over).
  * \return 0 or FL_EMALF.
  */
+/**
+ * \brief Lowercase, in place, the names the type's descriptor locates in
+ * rdata: the CNAME-like and LNAME fields, or every name field when all is
+ * set (RFC 4034 §6.2 canonical form). Stops quietly at anything malformed:
+ * rrtype_rdata_check() is what reports that.
+ */
+void rrtype_lower_names(uint16_t type, uint8_t *rd, size_t len, bool all);
+
 int rrtype_rdata_check(uint16_t type, const uint8_t *rdata, size_t len);

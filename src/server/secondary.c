@@ -28,6 +28,7 @@
 #include "zone/pipeline.h"
 #include "zone/snapshot.h"
 #include "zone/zonemd.h"
+#include "zone/serial.h"
 
 /* NOTIFYs waiting for the control loop; beyond this they are dropped (the
  * refresh timer still catches up), so a flood cannot eat memory. */
@@ -98,12 +99,6 @@ struct secondary {
 
 static void sz_trigger(sec_zone_t *z, bool urgent, const char *cause);
 static void pump(secondary_t *s);
-
-static bool
-serial_newer(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
 
 static uint32_t
 rnd32(void)
@@ -428,7 +423,7 @@ snap_covered(const sec_zone_t *z, const zone_t *cur)
 		return true;
 	if (z->j == NULL || journal_first_serial(z->j, &first) != 0)
 		return false;
-	return !serial_newer(first, z->snap_serial);
+	return !serial_gt(first, z->snap_serial);
 }
 
 static void
@@ -539,7 +534,7 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 		z->snap_serial = z0->serial;
 		replay_t r = { z0, z0, z->name, 0, 0 };
 		uint32_t last;
-		if (z->j != NULL && journal_last_serial(z->j, &last) == 0 && serial_newer(last, z0->serial))
+		if (z->j != NULL && journal_last_serial(z->j, &last) == 0 && serial_gt(last, z0->serial))
 			journal_read_from(z->j, z0->serial, replay_one, &r);
 		if (r.z != z0)
 			zone_free(z0);
@@ -1048,7 +1043,7 @@ on_inbox(evutil_socket_t fd, short what, void *arg)
 			const zone_t *cur = cur_of(s, z->origin);
 			/* The serial in a NOTIFY is a hint: one that is not newer still
 			 * gets an SOA check, but only when nothing is pending. */
-			if (evs[i].has_serial && cur != NULL && !z->expired && !serial_newer(evs[i].serial, cur->serial) &&
+			if (evs[i].has_serial && cur != NULL && !z->expired && !serial_gt(evs[i].serial, cur->serial) &&
 			    z->state != SZ_IDLE)
 				continue;
 			sz_trigger(z, true, "NOTIFY");

@@ -40,3 +40,6 @@ int acl_rule_parse(const char *text, acl_rule_t *out);
  * IPv4-mapped IPv6 peers are matched as IPv4.
  */
 bool acl_match(const acl_t *acl, const struct sockaddr *peer, const uint8_t *key);
+
+/** \brief "ADDR@PORT" of an IPv4/IPv6 socket address, for log lines ("?@0" otherwise). */
+void acl_addr_str(const struct sockaddr *sa, char *buf, size_t len);

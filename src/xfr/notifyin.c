@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /** \file NOTIFY in: verdict and response (see notifyin.h). */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,23 +8,6 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "xfr/notifyin.h"
-
-void
-notifyin_addr_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(buf, len, "%s@%u", ip, port);
-}
 
 /* Header + question echoed, QR and AA set, no records: RFC 1996 §4.7. */
 static size_t
@@ -91,7 +73,7 @@ notifyin_handle(const notifyin_policy_t *pol, const uint8_t *msg, size_t len, co
 
 	*outlen = 0;
 	tsig_ctx_init(&ctx);
-	notifyin_addr_str(peer, from, sizeof(from));
+	acl_addr_str(peer, from, sizeof(from));
 	int pr = pkt_parse_query(msg, len, &q);
 	if (pr == PKT_PARSE_DROP || (q.flags & PKT_QR)) {
 		snprintf(log, loglen, "NOTIFY from %s: not a request, dropped", from);

@@ -73,6 +73,3 @@ notifyin_is_notify(const uint8_t *msg, size_t len)
 notifyin_verdict_t notifyin_handle(const notifyin_policy_t *pol, const uint8_t *msg, size_t len,
 				   const struct sockaddr *peer, socklen_t peerlen, uint64_t now, uint8_t *out,
 				   size_t cap, size_t *outlen, notifyin_event_t *ev, char *log, size_t loglen);
-
-/** \brief "ADDR@PORT" of a socket address (for log lines). */
-void notifyin_addr_str(const struct sockaddr *sa, char *buf, size_t len);

@@ -17,6 +17,7 @@
 #include "dns/wire.h"
 #include "util/err.h"
 #include "xfr/xfrclient.h"
+#include "zone/serial.h"
 
 /* A request is a question plus our SOA plus TSIG: far below this. */
 #define XFRC_WBUF 2048
@@ -44,12 +45,6 @@ struct xfrc {
 	struct timespec t0;
 	xfrc_result_t res;
 };
-
-static bool
-serial_newer(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
 
 static uint64_t
 now_s(void)
@@ -276,7 +271,7 @@ on_soa_answer(xfrc_t *c, const uint8_t *m, size_t len)
 			goto bad;
 		c->res.have_primary_serial = true;
 		c->res.primary_serial = wire_u32(m + p);
-		if (c->req.current != NULL && !serial_newer(c->res.primary_serial, c->req.current->serial)) {
+		if (c->req.current != NULL && !serial_gt(c->res.primary_serial, c->req.current->serial)) {
 			finish(c, XFRC_UPTODATE, NULL);
 			return;
 		}

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /** \file Transfer requests and sessions (see xfrout.h). */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "xfr/ixfr.h"
 #include "xfr/xfrout.h"
 #include "zone/history.h"
+#include "zone/serial.h"
 
 struct xfrout {
 	zone_t *z;               /* referenced for the whole session */
@@ -32,30 +32,6 @@ struct xfrout {
 	size_t bytes;
 	uint8_t query[];         /* the request, kept for the first message's question */
 };
-
-static void
-peer_str(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(buf, len, "%s@%u", ip, port);
-}
-
-/* RFC 1982: is a newer than b? */
-static bool
-serial_newer(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
 
 /* A reply with no records: rcode, AA when we are authoritative, TSIG when verified. */
 static size_t
@@ -86,7 +62,7 @@ xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, const uint8_t *q, s
 	xfrout_t *x = NULL;
 	*out = NULL;
 	*anslen = 0;
-	peer_str(peer, who, sizeof(who));
+	acl_addr_str(peer, who, sizeof(who));
 	tsig_ctx_init(&ctx);
 
 	int pr = pkt_parse_query(q, qlen, &pq);
@@ -176,7 +152,7 @@ xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, const uint8_t *q, s
 		}
 		const changeset_t *const *list = NULL;
 		size_t n = 0;
-		if (!serial_newer(z->serial, x->from)) {
+		if (!serial_gt(z->serial, x->from)) {
 			/* Up to date (or newer than us): the single SOA (RFC 1995 §2). */
 			xfr_ixfr_begin(&x->ix, z, x->query, &pq, NULL, 0);
 			x->ixfr_stream = true;

@@ -20,6 +20,7 @@
 #include "dns/wire.h"
 #include "util/crc32c.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "zone/journal.h"
 
 #define FILE_HDR_LEN 16u
@@ -83,57 +84,6 @@ msg(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-static int
-full_pwrite(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* FL_EMALF when the file ends early: whoever asked expected the bytes. */
-static int
-full_pread(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return FL_EMALF;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int ret = fsync(fd) != 0 ? -errno : 0;
-	if (close(fd) != 0 && ret == 0)
-		ret = -errno;
-	return ret;
 }
 
 static int
@@ -238,7 +188,7 @@ reader_get(reader_t *r, uint64_t off, size_t len, const uint8_t **p)
 	if (ret != 0)
 		return ret;
 	r->blen = 0;
-	ret = full_pread(r->fd, r->buf, want, off);
+	ret = fio_pread_all(r->fd, r->buf, want, off);
 	if (ret != 0)
 		return ret;
 	r->boff = off;
@@ -389,7 +339,7 @@ tmp_create(journal_t *j, int *fdp)
 		goto fail;
 	}
 	file_hdr_put(h);
-	if ((ret = full_pwrite(fd, h, sizeof(h), 0)) != 0)
+	if ((ret = fio_pwrite_all(fd, h, sizeof(h), 0)) != 0)
 		goto fail;
 	*fdp = fd;
 	return 0;
@@ -416,7 +366,7 @@ tmp_commit(journal_t *j, int fd, bool *renamed)
 		return ret;
 	}
 	*renamed = true;
-	return fsync_dir(j->dir_path);
+	return fio_fsync_dir(j->dir_path);
 }
 
 /*
@@ -448,20 +398,20 @@ rewrite(journal_t *j, size_t keep, const uint8_t *rec, size_t rec_len)
 		buf = b;
 		if (ret != 0)
 			goto fail_tmp;
-		if ((ret = full_pread(j->fd, buf, rl, o->off)) != 0)
+		if ((ret = fio_pread_all(j->fd, buf, rl, o->off)) != 0)
 			goto fail_tmp;
 		if (!rec_matches(buf, o)) {
 			ret = FL_EMALF;
 			goto fail_tmp;
 		}
-		if ((ret = full_pwrite(fd, buf, rl, off)) != 0)
+		if ((ret = fio_pwrite_all(fd, buf, rl, off)) != 0)
 			goto fail_tmp;
 		idx[k] = *o;
 		idx[k].off = off;
 		off += rl;
 	}
 	if (rec != NULL) {
-		if ((ret = full_pwrite(fd, rec, rec_len, off)) != 0)
+		if ((ret = fio_pwrite_all(fd, rec, rec_len, off)) != 0)
 			goto fail_tmp;
 		rec_t x;
 		uint32_t pcrc;
@@ -552,7 +502,7 @@ open_file(journal_t *j, uint64_t *size, char *warn, size_t warnlen)
 	}
 	*size = (uint64_t)st.st_size;
 	size_t have = *size < FILE_HDR_LEN ? (size_t)*size : FILE_HDR_LEN;
-	if ((ret = full_pread(j->fd, got, have, 0)) != 0) {
+	if ((ret = fio_pread_all(j->fd, got, have, 0)) != 0) {
 		msg(warn, warnlen, "journal %s: cannot read the file header (%s)", j->path, fl_strerror(ret));
 		return ret;
 	}
@@ -567,7 +517,7 @@ open_file(journal_t *j, uint64_t *size, char *warn, size_t warnlen)
 			    "move it away to start a new journal", j->path, have);
 			return FL_EMALF;
 		}
-		ret = full_pwrite(j->fd, want, sizeof(want), 0);
+		ret = fio_pwrite_all(j->fd, want, sizeof(want), 0);
 		if (ret == 0 && fsync(j->fd) != 0)
 			ret = -errno;
 		if (ret != 0) {
@@ -679,7 +629,7 @@ append_one(journal_t *j, const changeset_t *cs, bool sync)
 	j->rec = idx;
 	if (ret != 0)
 		goto fail;
-	ret = full_pwrite(j->fd, buf, rlen, j->end);
+	ret = fio_pwrite_all(j->fd, buf, rlen, j->end);
 	if (ret != 0) {
 		/* A failed write (ENOSPC, EFBIG) is clean once the tail is cut off. */
 		if (ftruncate(j->fd, (off_t)j->end) != 0)
@@ -785,7 +735,7 @@ journal_read_from(journal_t *j, uint32_t from, journal_read_fn fn, void *ctx)
 		buf = b;
 		if (ret != 0)
 			goto fail;
-		if ((ret = full_pread(j->fd, buf, rl, r->off)) != 0)
+		if ((ret = fio_pread_all(j->fd, buf, rl, r->off)) != 0)
 			goto fail;
 		if (!rec_matches(buf, r)) {
 			ret = FL_EMALF;

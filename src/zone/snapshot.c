@@ -28,6 +28,7 @@
 #include "dns/wire.h"
 #include "util/crc32c.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "zone/snapshot.h"
 
 #define FORMAT_VERSION 1u
@@ -74,63 +75,6 @@ msg(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-full_write(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* FL_EMALF when the file ends early: it shrank under us, so it is not the file we checked. */
-static int
-full_pread(int fd, uint8_t *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return FL_EMALF;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int
-fsync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	if (dir == NULL)
-		return FL_ENOMEM;
-	int ret = 0;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		ret = -errno;
-	if (close(fd) != 0 && ret == 0)
-		ret = -errno;
-	return ret;
-}
-
 /* ---- writing ---- */
 
 static void
@@ -138,7 +82,7 @@ out_flush(out_t *o)
 {
 	if (o->err == 0 && o->len > 0) {
 		o->crc = crc32c_extend(o->crc, o->buf, o->len);
-		o->err = full_write(o->fd, o->buf, o->len);
+		o->err = fio_write_all(o->fd, o->buf, o->len);
 		o->total += o->len;
 	}
 	o->len = 0;
@@ -247,7 +191,7 @@ snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
 	if (o.err == 0) {
 		uint8_t c[CRC_LEN];
 		wire_set_u32(c, o.crc);
-		o.err = full_write(o.fd, c, sizeof(c));
+		o.err = fio_write_all(o.fd, c, sizeof(c));
 	}
 	if ((ret = o.err) != 0) {
 		msg(err, errlen, "snapshot %s: cannot write %s (%s)", path, tmp, fl_strerror(ret));
@@ -276,7 +220,7 @@ snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
 		goto fail_tmp;
 	}
 	/* Only the directory entry makes the rename durable. */
-	if ((ret = fsync_dir(path)) != 0)
+	if ((ret = fio_fsync_parent(path)) != 0)
 		msg(err, errlen, "snapshot %s: written, but the directory fsync failed (%s)", path, fl_strerror(ret));
 	goto fail;
 fail_tmp:
@@ -431,7 +375,7 @@ static int
 read_hdr(int fd, uint64_t size, uint8_t *buf, hdr_t *h, char *why, size_t whylen)
 {
 	size_t have = size < HDR_MAX ? (size_t)size : HDR_MAX;
-	int ret = full_pread(fd, buf, have, 0);
+	int ret = fio_pread_all(fd, buf, have, 0);
 	if (ret != 0) {
 		msg(why, whylen, "cannot read the header (%s)", ret == FL_EMALF ? "file shrank" : fl_strerror(ret));
 		return ret;
@@ -473,7 +417,7 @@ snapshot_read(const char *path, const uint8_t *origin, zone_t **out, char *err, 
 	/* The checked header bytes are the ones parsed; a rename over path does not affect our fd. */
 	memcpy(buf, hb, h.len);
 	h.origin = buf + HDR_FIXED;
-	if ((ret = full_pread(fd, buf + h.len, (size_t)size - h.len, h.len)) != 0) {
+	if ((ret = fio_pread_all(fd, buf + h.len, (size_t)size - h.len, h.len)) != 0) {
 		msg(why, sizeof(why), "cannot read (%s)", ret == FL_EMALF ? "file shrank" : fl_strerror(ret));
 		goto fail;
 	}

@@ -71,42 +71,6 @@ lowers_rdata(uint16_t type)
 	}
 }
 
-/* Lowercase, in place, every name the type's descriptor locates in rdata.
- * Stops quietly at anything malformed: the builder checked the rdata. */
-static void
-lower_names(uint16_t type, uint8_t *rd, size_t len)
-{
-	const rrtype_desc_t *d = rrtype_desc(type);
-	size_t off = 0;
-	for (int i = 0; i < RRTYPE_MAXFIELDS && d->fields[i].kind != RDF_END; i++) {
-		const rdf_t *f = &d->fields[i];
-		switch (f->kind) {
-		case RDF_CNAME:
-		case RDF_LNAME:
-		case RDF_NAME: {
-			int k = off < len ? dname_check(rd + off, len - off) : -1;
-			if (k < 0)
-				return;
-			dname_lower(rd + off);
-			off += (size_t)k;
-			break;
-		}
-		case RDF_FIXED:
-			off += f->len;
-			break;
-		case RDF_STRING:
-			if (off >= len)
-				return;
-			off += 1u + rd[off];
-			break;
-		default:
-			return; /* RDF_REST: no name after it */
-		}
-		if (off > len)
-			return;
-	}
-}
-
 static int
 crr_cmp(const void *a, const void *b)
 {
@@ -190,7 +154,7 @@ digest_rrset(dctx_t *c, const zone_node_t *n, const zone_rrset_t *rs, bool apex)
 		rr->rd = msg_rd_data(rd);
 		if (lower) {
 			memcpy(p, rr->rd, rr->len);
-			lower_names(rs->type, p, rr->len);
+			rrtype_lower_names(rs->type, p, rr->len, true);
 			resort |= memcmp(p, rr->rd, rr->len) != 0;
 			rr->rd = p;
 			p += rr->len;

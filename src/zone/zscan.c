@@ -436,44 +436,6 @@ rdata_generic(zscan_rdata_t *r, const zscan_tok_t *t, size_t n, const char *tnam
 	return (int)want;
 }
 
-/* Lowercase the names of RDF_CNAME/RDF_LNAME fields (RFC 4034 §6.2) in rdata
- * that did not come from our own name parser. Stops quietly at anything
- * malformed: the builder's rdata check reports that. */
-static void
-lower_names(uint16_t type, uint8_t *rd, size_t len)
-{
-	const rrtype_desc_t *d = rrtype_desc(type);
-	size_t off = 0;
-	for (int i = 0; i < RRTYPE_MAXFIELDS && d->fields[i].kind != RDF_END; i++) {
-		const rdf_t *f = &d->fields[i];
-		switch (f->kind) {
-		case RDF_CNAME:
-		case RDF_LNAME:
-		case RDF_NAME: {
-			int k = dname_check(rd + off, len - off);
-			if (k < 0)
-				return;
-			if (f->kind != RDF_NAME)
-				dname_lower(rd + off);
-			off += (size_t)k;
-			break;
-		}
-		case RDF_FIXED:
-			if (len - off < f->len)
-				return;
-			off += f->len;
-			break;
-		case RDF_STRING:
-			if (off >= len || len - off < 1u + rd[off])
-				return;
-			off += 1u + rd[off];
-			break;
-		default:
-			return;
-		}
-	}
-}
-
 /* Everything without a fast path: let ldns parse "name ttl IN TYPE rdata"
  * and concatenate its rdata fields, which ldns keeps in uncompressed wire
  * form. Slow (allocations per field), but only for rare types. */
@@ -538,7 +500,7 @@ rdata_ldns(zscan_rdata_t *r, uint16_t type, const zscan_tok_t *t, size_t n, cons
 		off += sz;
 	}
 	ldns_rr_free(rr);
-	lower_names(type, r->rd, off);
+	rrtype_lower_names(type, r->rd, off, false);
 	return (int)off;
 fail:
 	ldns_rr_free(rr);
@@ -606,7 +568,7 @@ zscan_rdata(zscan_rdata_t *r, uint16_t type, const zscan_tok_t *t, size_t n, con
 	if (n > 0 && t[0].len == 2 && t[0].s[0] == '\\' && t[0].s[1] == '#' && !(t[0].flags & ZSCAN_TOK_QUOTED)) {
 		ret = rdata_generic(r, t, n, tname, err);
 		if (ret > 0)
-			lower_names(type, r->rd, (size_t)ret);
+			rrtype_lower_names(type, r->rd, (size_t)ret, false);
 		return ret;
 	}
 	switch (type) {

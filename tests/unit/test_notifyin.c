@@ -909,14 +909,14 @@ test_helpers(void **state)
 
 	char buf[64];
 	peer_t p = peer4("192.0.2.1", 5300);
-	notifyin_addr_str((const struct sockaddr *)&p.ss, buf, sizeof(buf));
+	acl_addr_str((const struct sockaddr *)&p.ss, buf, sizeof(buf));
 	assert_string_equal(buf, "192.0.2.1@5300");
 	p = peer6("2001:db8::1", 53);
-	notifyin_addr_str((const struct sockaddr *)&p.ss, buf, sizeof(buf));
+	acl_addr_str((const struct sockaddr *)&p.ss, buf, sizeof(buf));
 	assert_string_equal(buf, "2001:db8::1@53");
 	/* truncated to the buffer, still terminated */
 	memset(buf, 'x', sizeof(buf));
-	notifyin_addr_str((const struct sockaddr *)&p.ss, buf, 6);
+	acl_addr_str((const struct sockaddr *)&p.ss, buf, 6);
 	assert_string_equal(buf, "2001:");
 
 	/* A tiny log buffer is filled, not overrun. */
