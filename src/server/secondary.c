@@ -563,6 +563,8 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 			   fin->serial, z->snap_serial, r.applied, reset ? "; journal reset" : "");
 		if (reset || !snap_covered(z, fin))
 			snap_write(z, fin);
+		else if (r.applied > 0)
+			z->dirty = true; /* the next snapshot saves the replay at the next start */
 		if (z->last_ok != 0 && now - z->last_ok >= (time_t)t.expire) {
 			zone_set_expire_at(fin, (uint64_t)z->last_ok + t.expire);
 			z->expired = true;

@@ -6,7 +6,8 @@
 # the secondary's log never shows more than 3 refreshes running at the same
 # time (and more than one did run at once: the bound, not serialisation).
 # The secondary sends its SOA queries and transfers from secondary.source
-# (127.0.0.2), the only address the primary's transfer ACL allows.
+# (127.0.0.2), the only address the primary's transfer ACL allows. Changed
+# zones are snapshotted every snapshot-interval.
 # Ports 15455-15456.
 source "$(dirname "$0")/lib/common.bash"
 PPORT=15455
@@ -43,7 +44,7 @@ server: { listen: ["127.0.0.1@$SPORT"], workers: 1 }
 log: { level: info }
 zones: { directory: $T/s/zones, storage: $T/s/storage, role: secondary }
 keys: { files: [ $T/xfr.key ] }
-secondary: { primaries: [ "127.0.0.1@$PPORT key xfr-key" ], max-transfers: 3, source: 127.0.0.2 }
+secondary: { primaries: [ "127.0.0.1@$PPORT key xfr-key" ], max-transfers: 3, source: 127.0.0.2, snapshot-interval: 1 }
 zone:
 Y
 	for i in $(seq 1 $N); do echo "  - domain: z$i.test"; done
@@ -84,6 +85,13 @@ peak=$(awk '/: refresh \(/ { r++; if (r > m) m = r }
 	END { print m + 0 }' "$DLOG")
 check "at most max-transfers (3) refreshes at once" 1 "$([ "$peak" -le 3 ] && echo 1 || echo 0)"
 check "more than one refresh at once (peak $peak)" 1 "$([ "$peak" -ge 2 ] && echo 1 || echo 0)"
+# The first copies were snapshotted at once; serial 2 is in the journal and
+# goes to disk with the periodic snapshot (snapshot-interval: 1 s).
+for k in $(seq 1 $((30 * SLOW))); do
+	[ "$(grep -c 'snapshot of serial 2 written' "$DLOG")" -ge $N ] && break
+	sleep 0.1
+done
+check "periodic snapshots of the changed zones" $N "$(grep -c 'snapshot of serial 2 written' "$DLOG")"
 check "transfers came from the source address" 0 "$(grep -E 'XFR of z[0-9]+\.test\. .* to 127\.0\.0\.' "$T/primary.log" | grep -vc ' to 127\.0\.0\.2@')"
 check "the primary logged them" 1 "$([ "$(grep -cE 'XFR of z[0-9]+\.test\. .* to 127\.0\.0\.2@' "$T/primary.log")" -ge $N ] && echo 1 || echo 0)"
 stop_daemon
