@@ -334,6 +334,15 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 		goto fail;
 	if (ctl.notify != NULL && notify_start(ctl.notify, ctl.base) != 0)
 		goto fail;
+	/* Zones that changed while we were down: tell the secondaries now. */
+	if (ctl.notify != NULL && ctl.primary != NULL && notify_targets(ctl.notify) > 0) {
+		uint64_t now = control_now_us();
+		for (size_t i = 0; i < primary_startup_changed(ctl.primary); i++) {
+			const zone_t *z = zonedb_get(server_db(srv), primary_startup_changed_at(ctl.primary, i));
+			if (z != NULL)
+				notify_zone_changed(ctl.notify, z, now);
+		}
+	}
 	if (ctl.secondary != NULL) {
 		const secondary_hooks_t hooks = { control_current, control_publish_zone, &ctl };
 		if (secondary_start(ctl.secondary, ctl.base, &hooks) != 0)

@@ -37,6 +37,10 @@ struct primary {
 	journal_limits_t jl;
 	primary_journal_t *js;
 	size_t njs;
+	/* Zones whose serial at start-up is not the one served before the
+	 * restart (changed while we were down): NOTIFYed once the loop runs. */
+	uint8_t (*changed)[DNAME_MAXLEN];
+	size_t nchanged;
 };
 
 primary_t *
@@ -78,6 +82,7 @@ primary_free(primary_t *p)
 	for (size_t i = 0; i < p->njs; i++)
 		journal_close(p->js[i].j);
 	free(p->js);
+	free(p->changed);
 	free(p->policies);
 	free(p->storage);
 	free(p);
@@ -215,6 +220,28 @@ state_load(const primary_t *p, const uint8_t *origin, uint32_t *serial, char hex
 	return ok;
 }
 
+static void
+remember_changed(primary_t *p, const uint8_t *origin)
+{
+	uint8_t(*g)[DNAME_MAXLEN] = realloc(p->changed, (p->nchanged + 1) * sizeof(*g));
+	if (g == NULL)
+		return; /* the secondaries' refresh timers catch up instead */
+	p->changed = g;
+	memcpy(p->changed[p->nchanged++], origin, dname_len(origin));
+}
+
+size_t
+primary_startup_changed(const primary_t *p)
+{
+	return p->nchanged;
+}
+
+const uint8_t *
+primary_startup_changed_at(const primary_t *p, size_t i)
+{
+	return p->changed[i];
+}
+
 zonedb_t *
 primary_startup(primary_t *p, zonedb_t *loaded)
 {
@@ -235,7 +262,8 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		uint32_t saved;
 		char hex[65], now_hex[65];
 		zone_t *cand = z;
-		if (state_load(p, z->origin, &saved, hex) && content_digest(z, now_hex) == 0 &&
+		bool had_state = state_load(p, z->origin, &saved, hex);
+		if (had_state && content_digest(z, now_hex) == 0 &&
 		    strcmp(hex, now_hex) == 0 && saved != z->serial) {
 			zone_t *c2 = NULL;
 			if (zone_set_serial(z, saved, &c2) == 0) {
@@ -259,6 +287,8 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 			fresh[i] = true;
 		}
 		out[i] = fin;
+		if (had_state && fin->serial != saved)
+			remember_changed(p, fin->origin);
 		state_save(p, fin);
 	}
 	db = zonedb_from(out, n);

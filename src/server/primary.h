@@ -32,6 +32,16 @@ void primary_free(primary_t *p);
 zonedb_t *primary_startup(primary_t *p, zonedb_t *loaded);
 
 /**
+ * \brief Zones primary_startup() served at another serial than before the
+ * restart (their file changed while we were down): the secondaries do not
+ * know yet, so they are NOTIFYed once the control loop runs. Zones without
+ * a recorded state (first start, no storage) are not listed.
+ * \return the count; primary_startup_changed_at(p, i) is the i-th origin.
+ */
+size_t primary_startup_changed(const primary_t *p);
+const uint8_t *primary_startup_changed_at(const primary_t *p, size_t i);
+
+/**
  * \brief A reload: every zone of next that is not the served version is
  * committed (serial policy, diff, journal, history) or falls back to the
  * served version. Consumes next; returns the snapshot to publish, or NULL

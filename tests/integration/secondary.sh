@@ -10,7 +10,8 @@
 #  5. after kill -9 the restarted secondary answers its last serial at once,
 #     with the primary frozen (so not from a transfer);
 #  6. with the primary gone past the SOA expire the secondary answers
-#     SERVFAIL, and it recovers by itself when the primary is back;
+#     SERVFAIL, and it recovers by itself when the primary is back; the
+#     primary NOTIFYs at start-up the zone whose file changed meanwhile;
 #  7. NOTIFY refused: unsigned, unknown key; no refresh follows;
 #  8. chaining: a third flame-dnsd, secondary of the secondary, gets the
 #     change by NOTIFY + IXFR from it; the secondary serves IXFR from its
@@ -230,12 +231,17 @@ for i in $(seq 1 $((90 * SLOW))); do
 done
 check "expire: SERVFAIL after the SOA expire" 1 "$ok"
 check "expire: logged" 1 "$(grep -c 'zone example.com. expired' "$DLOG")"
+# The file changes while the primary is down: at its start it NOTIFYs.
+change
 start_primary
 wait_log 'refreshed, no longer expired' 5
 check "expire: recovered" NOERROR "$(rcode_of "$(q 127.0.0.1 $SPORT example.com SOA)")"
-check "expire: serial" 11 "$(soa_serial)"
+wait_serial 12 3
+check "expire: the change made while the primary was down" 12 "$(soa_serial)"
+check "primary restart: NOTIFY for the zone that changed while it was down" 1 \
+	"$(grep -cE 'NOTIFY for example\.com\. from 127\.0\.0\.1@[0-9]+ \(key xfr-key\.\): accepted, serial 12' "$DLOG")"
 
 stop_daemon
-# Restored from snapshot 1 + journal, so the zone was dirty: saved at shutdown.
-check "snapshot of the served serial written at shutdown" 1 "$(grep -c 'zone example.com.: snapshot of serial 11 written' "$DLOG")"
+# Changed since the last snapshot (restored by a journal replay, then serial 12): saved at shutdown.
+check "snapshot of the served serial written at shutdown" 1 "$(grep -c 'zone example.com.: snapshot of serial 12 written' "$DLOG")"
 finish
