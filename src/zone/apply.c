@@ -435,6 +435,7 @@ zone_apply(const zone_t *old, const changeset_t *cs, zone_t **out, zone_error_t 
 		ret = FL_ENOMEM;
 		goto fail;
 	}
+	zone_builder_set_like(w.b, old);
 	ret = walk_old(&w);
 	if (ret != 0)
 		goto fail;

@@ -141,6 +141,7 @@ struct zone_builder {
 	size_t data_bytes; /* owner and rdata bytes, to size the version's arena */
 	long last_owner;   /* owner of the previous record: files group records by owner */
 	bool unsorted;     /* an owner came out of canonical order: hashed path */
+	const zone_t *like; /* a version likely to have the same names (zone_apply's old) */
 	int err; /* sticky OOM */
 };
 
@@ -156,6 +157,12 @@ zone_builder_new(const uint8_t *origin)
 	arena_init(&b->tmp, 256 << 10);
 	b->last_owner = -1;
 	return b;
+}
+
+void
+zone_builder_set_like(zone_builder_t *b, const zone_t *like)
+{
+	b->like = like;
 }
 
 void
@@ -430,6 +437,19 @@ add_ents(zone_builder_t *b)
 		}
 	}
 	return 0;
+}
+
+/* Does z have exactly like's node names, in the same order? */
+static bool
+same_names(const zone_t *z, const zone_t *like)
+{
+	if (like == NULL || like->nnodes != z->nnodes)
+		return false;
+	for (uint32_t i = 0; i < z->nnodes; i++)
+		if (z->nodes[i].name_len != like->nodes[i].name_len ||
+		    memcmp(z->nodes[i].name, like->nodes[i].name, z->nodes[i].name_len) != 0)
+			return false;
+	return true;
 }
 
 static int
@@ -747,8 +767,17 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 	}
 	z->apex = &z->nodes[0];
 	z->apex->flags |= ZN_APEX;
-	if (build_hash(z) != 0)
+	if (same_names(z, b->like)) {
+		/* Same names in the same order: the same index, copied. */
+		size_t bytes = ((size_t)b->like->hash_mask + 1) * sizeof(uint32_t);
+		z->hash = malloc(bytes);
+		if (z->hash == NULL)
+			goto fail;
+		memcpy(z->hash, b->like->hash, bytes);
+		z->hash_mask = b->like->hash_mask;
+	} else if (build_hash(z) != 0) {
 		goto fail;
+	}
 
 	/* Parents, cuts, occlusion, wildcard children: parents precede children.
 	 * The parent of node i is on the stack of node i-1's ancestors (every

@@ -153,6 +153,13 @@ typedef void (*zone_warn_fn)(void *ctx, uint32_t src, const char *msg);
  */
 zone_builder_t *zone_builder_new(const uint8_t *origin);
 
+/**
+ * \brief Hint: the version being built probably has the same names as like
+ * (a changeset applied to it). When it does, like's lookup index is copied
+ * instead of rebuilt. like must outlive zone_builder_finish.
+ */
+void zone_builder_set_like(zone_builder_t *b, const zone_t *like);
+
 /** \brief Receive warnings (optional). */
 void zone_builder_set_warn(zone_builder_t *b, zone_warn_fn fn, void *ctx);
 

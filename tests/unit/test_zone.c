@@ -7,6 +7,8 @@
 
 #include "tu.h"
 #include "dns/rrtype.h"
+#include "zone/apply.h"
+#include "zone/changeset.h"
 #include "zone/zonedb.h"
 
 static const char *base =
@@ -329,6 +331,35 @@ test_sorted_input(void **state)
 	}
 	zone_t *shuf = rebuild(ref, idx, false);
 	assert_same_zone(ref, shuf);
+
+	/* zone_apply with the same names reuses the old index (a copy): every
+	 * name must still be found at its own node, in the new version. */
+	changeset_t cs;
+	changeset_init(&cs);
+	const uint8_t *soa = ref->soa->rdata;
+	uint16_t sl;
+	memcpy(&sl, soa, 2);
+	uint8_t soa2[512];
+	memcpy(soa2, soa + 2, sl);
+	soa2[sl - 17] = 6; /* serial 5 -> 6 */
+	assert_int_equal(changeset_set_soa(&cs, false, ref->origin, ref->soa->ttl, soa + 2, sl), 0);
+	assert_int_equal(changeset_set_soa(&cs, true, ref->origin, ref->soa->ttl, soa2, sl), 0);
+	uint8_t h[DNAME_MAXLEN];
+	size_t hl = tu_name("h1.l1.s.test.", h);
+	assert_int_equal(changeset_del(&cs, h, RR_A, 300, (const uint8_t *)"\12\1\1\1", 4), 0);
+	assert_int_equal(changeset_add(&cs, h, RR_A, 300, (const uint8_t *)"\12\1\1\2", 4), 0);
+	zone_t *applied = NULL;
+	assert_int_equal(zone_apply(ref, &cs, &applied, &err), 0);
+	assert_int_equal(applied->serial, 6);
+	assert_int_equal(applied->nnodes, ref->nnodes);
+	assert_ptr_not_equal(applied->hash, ref->hash);
+	for (uint32_t i = 0; i < applied->nnodes; i++)
+		assert_ptr_equal(zone_find(applied, applied->nodes[i].name, applied->nodes[i].name_len), &applied->nodes[i]);
+	const zone_node_t *hn = zone_find(applied, h, hl);
+	assert_non_null(hn);
+	assert_memory_equal(zone_node_rrset(hn, RR_A)->rdata + 2, "\12\1\1\2", 4);
+	zone_free(applied);
+	changeset_clear(&cs);
 	zone_free(sorted);
 	zone_free(types_rev);
 	zone_free(rev);
