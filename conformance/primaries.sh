@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Interop: flame-dnsd as the secondary of real primaries, knotd and named.
+# Interop: flame-dnsd as the secondary of real primaries, knotd, named and nsd.
 #
 # knotd (127.0.0.1@25410) is the primary of example.com. (zonefile-load:
 # difference, so a reload becomes a journaled changeset it serves by IXFR);
-# named (@25411) is the primary of example.net. (ixfr-from-differences yes).
-# Both allow transfers with the TSIG key xfr-key only and NOTIFY flame-dnsd
-# (@25412) with it. flame-dnsd is the secondary of both with the same key
-# (example.com. from knotd by default, example.net. from named per zone).
+# named (@25411) is the primary of example.net. (ixfr-from-differences yes);
+# nsd (@25414) is the primary of example.org. (store-ixfr and create-ixfr:
+# a reload of the zone file is diffed into IXFR data it serves).
+# All allow transfers with the TSIG key xfr-key only and NOTIFY flame-dnsd
+# (@25412) with it. flame-dnsd is the secondary of all with the same key
+# (example.com. from knotd by default, the others from their primary per
+# zone).
 # Steps, each with a bounded wait and a line saying what it saw:
-#  1. flame loads both zones by AXFR (serial 1);
+#  1. flame loads the three zones by AXFR (serial 1);
 #  2. a change on each primary (records added, changed, removed, serial 2):
 #     flame takes their NOTIFY and pulls the change by IXFR (incremental,
 #     not AXFR-style) and answers the new data;
@@ -19,8 +22,8 @@
 #     once continued, flame catches up in one IXFR 2 -> 5 carrying the 3
 #     changesets, serves that history on as IXFR, and its AXFR equals knotd's;
 #  5. flame exits cleanly on SIGTERM (ASan builds: no sanitizer report).
-# SKIP when knotd, named or the tools are missing. Kills only the PIDs it
-# started. Environment: BUILD (default build). Ports 25410-25413.
+# SKIP when knotd, named, nsd or the tools are missing. Kills only the PIDs it
+# started. Environment: BUILD (default build). Ports 25410-25414.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -30,6 +33,7 @@ KPORT=25410
 NPORT=25411
 FPORT=25412
 RNDC_PORT=25413
+DPORT=25414 # nsd (its control channel is a socket in $TMP)
 case "$BUILD" in *asan*) SLOW=4 ;; *) SLOW=1 ;; esac
 OUT=conformance/out
 TAG=$(basename "$BUILD")
@@ -38,7 +42,7 @@ if [ ! -x "$DAEMON" ]; then
 	echo "primaries: SKIP ($DAEMON not built)"
 	exit 0
 fi
-for bin in knotd knotc named rndc kdig tsig-keygen ldns-read-zone; do
+for bin in knotd knotc named rndc nsd nsd-control kdig tsig-keygen ldns-read-zone; do
 	if ! command -v "$bin" >/dev/null 2>&1; then
 		echo "primaries: SKIP ($bin not installed; scripts/deps.sh installs it)"
 		exit 0
@@ -47,7 +51,7 @@ done
 
 TMP=$(mktemp -d /tmp/flame-primaries.XXXXXX) || exit 1
 mkdir -p "$OUT"
-FLAME_PID="" KNOT_PID="" NAMED_PID=""
+FLAME_PID="" KNOT_PID="" NAMED_PID="" NSD_PID=""
 stop_pid() { # stop_pid PID: CONT (it may be stopped), TERM, bounded wait, then KILL
 	local p=$1
 	[ -n "$p" ] || return 0
@@ -59,6 +63,7 @@ stop_pid() { # stop_pid PID: CONT (it may be stopped), TERM, bounded wait, then 
 }
 cleanup() {
 	stop_pid "$FLAME_PID"
+	stop_pid "$NSD_PID"
 	stop_pid "$NAMED_PID"
 	stop_pid "$KNOT_PID"
 	rm -rf "$TMP"
@@ -68,7 +73,7 @@ trap 'exit 130' INT TERM
 
 fail() {
 	echo "primaries: FAIL: $*"
-	for f in flame.log knot.log named.log; do
+	for f in flame.log knot.log named.log nsd.log; do
 		[ -s "$TMP/$f" ] && cp "$TMP/$f" "$OUT/$TAG-primaries-$f" && echo "  log: $OUT/$TAG-primaries-$f"
 	done
 	exit 1
@@ -84,7 +89,7 @@ tsig-keygen -a hmac-sha256 "$KEY" >"$TMP/xfr.key"
 SECRET=$(sed -n 's/.*secret "\(.*\)";.*/\1/p' "$TMP/xfr.key")
 TSIG="hmac-sha256:$KEY:$SECRET"
 tsig-keygen -a hmac-sha256 rndc-key >"$TMP/rndc.key"
-mkdir -p "$TMP/knot/run" "$TMP/knot/db" "$TMP/knot/zones" "$TMP/named" "$TMP/flame/empty" "$TMP/flame/storage"
+mkdir -p "$TMP/knot/run" "$TMP/knot/db" "$TMP/knot/zones" "$TMP/named" "$TMP/nsd" "$TMP/flame/empty" "$TMP/flame/storage"
 
 zonefile() { # zonefile FILE ORIGIN SERIAL [RECORD...]: a small zone, written atomically
 	local f=$1 origin=$2 serial=$3
@@ -105,10 +110,13 @@ zonefile() { # zonefile FILE ORIGIN SERIAL [RECORD...]: a small zone, written at
 }
 KZONE="$TMP/knot/zones/example.com.zone"
 NZONE="$TMP/named/example.net.zone"
+DZONE="$TMP/nsd/example.org.zone"
 zonefile "$KZONE" example.com 1 'www IN A 192.0.2.1' 'mail IN MX 10 mx.example.net.' 'txt IN TXT "from knotd"' \
 	'old IN A 192.0.2.99'
 zonefile "$NZONE" example.net 1 'www IN A 198.51.100.1' 'mail IN MX 10 mx.example.com.' 'txt IN TXT "from named"' \
 	'old IN A 198.51.100.99'
+zonefile "$DZONE" example.org 1 'www IN A 203.0.113.1' 'mail IN MX 10 mx.example.com.' 'txt IN TXT "from nsd"' \
+	'old IN A 203.0.113.99'
 
 # --- knotd, primary of example.com. ---------------------------------------------
 cat >"$TMP/knot/knot.conf" <<KNOT
@@ -206,6 +214,53 @@ named_reload() {
 	rndc -k "$TMP/rndc.key" -s 127.0.0.1 -p "$RNDC_PORT" reload example.net >>"$TMP/rndc.out" 2>&1
 }
 
+# --- nsd, primary of example.org. ---------------------------------------------------
+# Everything nsd writes lives in $TMP/nsd (zonesdir; the other paths are
+# relative to it); username "" keeps it from dropping root. -d keeps the main
+# process in the foreground, so its PID is ours (it stops its children on
+# SIGTERM). nsd-control talks to it over a unix socket (no TLS keys needed).
+cat >"$TMP/nsd/nsd.conf" <<NSD
+server:
+    ip-address: 127.0.0.1
+    port: $DPORT
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$TMP/nsd"
+    database: ""
+    zonelistfile: "zone.list"
+    pidfile: "nsd.pid"
+    xfrdfile: "xfrd.state"
+    xfrdir: "$TMP/nsd"
+    logfile: "$TMP/nsd.log"
+    verbosity: 2
+remote-control:
+    control-enable: yes
+    control-interface: "$TMP/nsd/nsd.ctl"
+key:
+    name: $KEY
+    algorithm: hmac-sha256
+    secret: "$SECRET"
+zone:
+    name: example.org
+    zonefile: "example.org.zone"
+    notify: 127.0.0.1@$FPORT $KEY
+    provide-xfr: 127.0.0.1 $KEY
+    # A reload of the file is diffed against the zone in memory (create-ixfr)
+    # and the changeset kept (store-ixfr): nsd answers IXFR from that.
+    store-ixfr: yes
+    create-ixfr: yes
+NSD
+nsd -d -c "$TMP/nsd/nsd.conf" >"$TMP/nsd.stderr" 2>&1 &
+NSD_PID=$!
+# nsd 4.6.1 reloads on SIGHUP too (files whose mtime changed); "nsd-control
+# reload ZONE" reads the file whatever its mtime says. Either way the reload
+# is asynchronous: the serial is waited for below.
+nsd_reload() {
+	nsd-control -c "$TMP/nsd/nsd.conf" reload example.org >>"$TMP/nsd-control.out" 2>&1
+}
+
 serial_at() { # serial_at PORT ZONE
 	kdig @127.0.0.1 -p "$1" +time=1 +retry=0 +short "$2" SOA 2>/dev/null | awk '{print $3}'
 }
@@ -225,16 +280,17 @@ wait_log() { # wait_log FILE ERE SECONDS: the first matching line
 	done
 	return 1
 }
-# Both primaries up before flame-dnsd starts, so its first refresh finds them.
-for p in "knotd:$KPORT:example.com" "named:$NPORT:example.net"; do
+# All primaries up before flame-dnsd starts, so its first refresh finds them.
+for p in "knotd:$KPORT:example.com" "named:$NPORT:example.net" "nsd:$DPORT:example.org"; do
 	IFS=: read -r name port zone <<<"$p"
 	wait_serial "$port" "$zone" 1 10 || fail "$name does not serve $zone serial 1 ($(tail -n3 "$TMP/$name.log" 2>/dev/null))"
 	kill -0 "$KNOT_PID" 2>/dev/null || fail "knotd exited at start-up"
 	kill -0 "$NAMED_PID" 2>/dev/null || fail "named exited at start-up"
+	kill -0 "$NSD_PID" 2>/dev/null || fail "nsd exited at start-up: $(tail -n3 "$TMP/nsd.stderr")"
 done
-say "knotd serves example.com. and named serves example.net. at serial 1"
+say "knotd serves example.com., named example.net. and nsd example.org. at serial 1"
 
-# --- flame-dnsd, the secondary of both ----------------------------------------------
+# --- flame-dnsd, the secondary of all three ----------------------------------------
 cat >"$TMP/flame.yaml" <<YAML
 server: { listen: [ "127.0.0.1@$FPORT" ], workers: 1 }
 log: { level: info }
@@ -247,6 +303,8 @@ zone:
   - domain: example.com
   - domain: example.net
     primaries: [ "127.0.0.1@$NPORT key $KEY" ]
+  - domain: example.org
+    primaries: [ "127.0.0.1@$DPORT key $KEY" ]
 YAML
 "$DAEMON" -c "$TMP/flame.yaml" >"$TMP/flame.log" 2>&1 &
 FLAME_PID=$!
@@ -276,7 +334,7 @@ same_axfr() { # same_axfr ZONE PRIMARY-NAME PRIMARY-PORT SERIAL
 }
 
 # --- 1. AXFR at start ------------------------------------------------------------
-for p in "knotd:$KPORT:example.com" "named:$NPORT:example.net"; do
+for p in "knotd:$KPORT:example.com" "named:$NPORT:example.net" "nsd:$DPORT:example.org"; do
 	IFS=: read -r name port zone <<<"$p"
 	flame_alive
 	if wait_serial "$FPORT" "$zone" 1 10; then
@@ -290,6 +348,7 @@ done
 [ "$rc" -eq 0 ] || fail "initial AXFR"
 same_axfr example.com knotd "$KPORT" 1
 same_axfr example.net named "$NPORT" 1
+same_axfr example.org nsd "$DPORT" 1
 
 # --- 2. a change on each primary: NOTIFY, then IXFR -------------------------------
 zonefile "$KZONE" example.com 2 'www IN A 192.0.2.2' 'mail IN MX 10 mx.example.net.' 'txt IN TXT "from knotd"' \
@@ -298,7 +357,11 @@ knot_reload || bad "knotc zone-reload failed: $(tail -n2 "$TMP/knotc.out")"
 zonefile "$NZONE" example.net 2 'www IN A 198.51.100.2' 'mail IN MX 10 mx.example.com.' 'txt IN TXT "from named"' \
 	'new IN AAAA 2001:db8::3'
 named_reload || bad "rndc reload failed: $(tail -n2 "$TMP/rndc.out")"
-for p in "knotd|$KPORT|example.com|192.0.2.2|2001:db8::2" "named|$NPORT|example.net|198.51.100.2|2001:db8::3"; do
+zonefile "$DZONE" example.org 2 'www IN A 203.0.113.2' 'mail IN MX 10 mx.example.com.' 'txt IN TXT "from nsd"' \
+	'new IN AAAA 2001:db8::4'
+nsd_reload || bad "nsd-control reload failed: $(tail -n2 "$TMP/nsd-control.out")"
+for p in "knotd|$KPORT|example.com|192.0.2.2|2001:db8::2" "named|$NPORT|example.net|198.51.100.2|2001:db8::3" \
+	"nsd|$DPORT|example.org|203.0.113.2|2001:db8::4"; do
 	IFS='|' read -r name port zone www new <<<"$p"
 	wait_serial "$port" "$zone" 2 5 || bad "$name does not serve $zone serial 2 after its reload"
 	flame_alive
@@ -327,9 +390,26 @@ for p in "knotd|$KPORT|example.com|192.0.2.2|2001:db8::2" "named|$NPORT|example.
 	fi
 done
 
+# nsd's side of the change: it made IXFR data of the reload (create-ixfr) and
+# answered flame's IXFR from it, incrementally: flame's "IXFR from", not
+# "IXFR (AXFR-style) from", checked in the loop above (seen with nsd 4.6.1).
+# Its own answer to IXFR=1 says the same: one changeset, SOA serials 2 1 2 2.
+l=$(grep -Em1 "zone example\.org created IXFR" "$TMP/nsd.log")
+if [ -n "$l" ]; then say "ok: nsd: ${l#*info: }"; else bad "nsd logged no 'zone example.org created IXFR' after its reload"; fi
+l=$(grep -Em1 "ixfr for example\.org\. from 127\.0\.0\.1" "$TMP/nsd.log")
+if [ -n "$l" ]; then say "ok: nsd: ${l#*info: }"; else bad "nsd logged no IXFR request for example.org"; fi
+DSOAS=$(kdig @127.0.0.1 -p "$DPORT" +time=5 +retry=0 -y "$TSIG" example.org IXFR=1 2>&1 |
+	awk '!/^;/ && $4 == "SOA" {printf "%s ", $7}')
+if [ "$DSOAS" = "2 1 2 2 " ]; then
+	say "ok: nsd answers IXFR from serial 1 incrementally (SOA serials $DSOAS)"
+else
+	bad "nsd's IXFR from serial 1 has SOA serials '$DSOAS', want '2 1 2 2 '"
+fi
+
 # --- 3. same zone as the primaries ---------------------------------------------
 same_axfr example.com knotd "$KPORT" 2
 same_axfr example.net named "$NPORT" 2
+same_axfr example.org nsd "$DPORT" 2
 
 # --- 4. flame stopped while knotd takes 3 changes, then one IXFR ----------------
 flame_alive
@@ -382,6 +462,7 @@ c5=$(fquery c5.example.com AAAA) c3=$(fquery c3.example.com TXT)
 [ "$c5" = "2001:db8::5" ] && [ -z "$c3" ] || bad "flame answers c5 AAAA '$c5' (want 2001:db8::5), c3 TXT '$c3' (want none)"
 same_axfr example.com knotd "$KPORT" 5
 same_axfr example.net named "$NPORT" 2
+same_axfr example.org nsd "$DPORT" 2
 
 # --- 5. flame-dnsd stops cleanly -------------------------------------------------
 flame_alive

@@ -191,9 +191,9 @@ fi
 
 [ "$diff_rc" -eq 0 ] || rc=1
 [ "$checks_failed" -eq 0 ] || rc=1
-# --- 4. flame-dnsd as the primary of knotd and named (NOTIFY, AXFR, IXFR) ----
+# --- 4. flame-dnsd as the primary of knotd, named and nsd (NOTIFY, AXFR, IXFR) ----
 BUILD="$BUILD" ./conformance/secondaries.sh || rc=1
-# --- 5. flame-dnsd as the secondary of knotd and named (NOTIFY, AXFR, IXFR) ----
+# --- 5. flame-dnsd as the secondary of knotd, named and nsd (NOTIFY, AXFR, IXFR) ----
 BUILD="$BUILD" ./conformance/primaries.sh || rc=1
 BUILD="$BUILD" ./conformance/zonemd.sh || rc=1
 if [ "$rc" -ne 0 ]; then

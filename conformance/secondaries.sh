@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Interop: flame-dnsd as the primary of real secondaries, knotd and named.
+# Interop: flame-dnsd as the primary of real secondaries, knotd, named and nsd.
 #
 # flame-dnsd (127.0.0.1@25400) serves example.com. with a TSIG key, allows
-# transfers with that key and NOTIFYs both secondaries with it. knotd
-# (@25401) and named (@25402) are secondaries of it with the same key.
+# transfers with that key and NOTIFYs all secondaries with it. knotd
+# (@25401), named (@25402) and nsd (@25403) are secondaries of it with the
+# same key.
 # Steps, each with a bounded wait and a line saying what it saw:
-#  1. both load the zone by AXFR at start;
-#  2. an edit of the zone file on flame: both get our NOTIFY (logged by
-#     them) and pull the change by IXFR (their logs say so);
+#  1. all three load the zone by AXFR at start;
+#  2. an edit of the zone file on flame: each gets our NOTIFY (logged by
+#     them) and pulls the change by IXFR (their logs say so);
 #  3. each secondary's AXFR equals flame's (sorted, TSIG stripped,
 #     canonicalized by ldns-read-zone -c).
-# SKIP when knotd or named is missing. Kills only the PIDs it started.
-# Environment: BUILD (default build). Ports 25400-25402.
+# SKIP when knotd, named or nsd is missing. Kills only the PIDs it started.
+# Environment: BUILD (default build). Ports 25400-25403.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ DAEMON="$PWD/$BUILD/flame-dnsd"
 FPORT=25400
 KPORT=25401
 NPORT=25402
+DPORT=25403 # nsd
 case "$BUILD" in *asan*) SLOW=4 ;; *) SLOW=1 ;; esac
 OUT=conformance/out
 TAG=$(basename "$BUILD")
@@ -29,7 +31,7 @@ if [ ! -x "$DAEMON" ]; then
 	echo "secondaries: SKIP ($DAEMON not built)"
 	exit 0
 fi
-for bin in knotd knotc named kdig tsig-keygen ldns-read-zone; do
+for bin in knotd knotc named nsd kdig tsig-keygen ldns-read-zone; do
 	if ! command -v "$bin" >/dev/null 2>&1; then
 		echo "secondaries: SKIP ($bin not installed; scripts/deps.sh installs it)"
 		exit 0
@@ -38,7 +40,7 @@ done
 
 TMP=$(mktemp -d /tmp/flame-secondaries.XXXXXX) || exit 1
 mkdir -p "$OUT"
-FLAME_PID="" KNOT_PID="" NAMED_PID=""
+FLAME_PID="" KNOT_PID="" NAMED_PID="" NSD_PID=""
 stop_pid() { # stop_pid PID: TERM, bounded wait, then KILL
 	local p=$1
 	[ -n "$p" ] || return 0
@@ -48,6 +50,7 @@ stop_pid() { # stop_pid PID: TERM, bounded wait, then KILL
 	wait "$p" 2>/dev/null
 }
 cleanup() {
+	stop_pid "$NSD_PID"
 	stop_pid "$NAMED_PID"
 	stop_pid "$KNOT_PID"
 	stop_pid "$FLAME_PID"
@@ -58,7 +61,7 @@ trap 'exit 130' INT TERM
 
 fail() {
 	echo "secondaries: FAIL: $*"
-	for f in flame.log knot.log named.log; do
+	for f in flame.log knot.log named.log nsd.log; do
 		[ -s "$TMP/$f" ] && cp "$TMP/$f" "$OUT/$TAG-secondaries-$f" && echo "  log: $OUT/$TAG-secondaries-$f"
 	done
 	exit 1
@@ -98,7 +101,7 @@ zones:
 transfer:
   allow: [ "127.0.0.1 key $KEY" ]
 notify:
-  targets: [ "127.0.0.1@$KPORT key $KEY", "127.0.0.1@$NPORT key $KEY" ]
+  targets: [ "127.0.0.1@$KPORT key $KEY", "127.0.0.1@$NPORT key $KEY", "127.0.0.1@$DPORT key $KEY" ]
   retries: 5
   timeout-ms: 500
 YAML
@@ -205,6 +208,49 @@ NAMED
 named -f -4 -u root -d 3 -c "$TMP/named/named.conf" >"$TMP/named.stderr" 2>&1 &
 NAMED_PID=$!
 
+# --- nsd, secondary -------------------------------------------------------------
+# Everything nsd writes lives in $TMP/nsd (zonesdir; the other paths are
+# relative to it, xfrdir too); username "" keeps it from dropping root, so it
+# can write there. -d keeps the main process in the foreground, so its PID is
+# ours (it forks xfrd and a server child, and stops them on SIGTERM).
+# request-xfr without AXFR: nsd asks IXFR once it has the zone. store-ixfr
+# keeps what it takes by IXFR, to serve on (step 2 checks that); provide-xfr
+# NOKEY lets the step 3 AXFR in without the key, as knotd's acl does.
+mkdir -p "$TMP/nsd"
+cat >"$TMP/nsd/nsd.conf" <<NSD
+server:
+    ip-address: 127.0.0.1
+    port: $DPORT
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$TMP/nsd"
+    database: ""
+    zonelistfile: "zone.list"
+    pidfile: "nsd.pid"
+    xfrdfile: "xfrd.state"
+    xfrdir: "$TMP/nsd"
+    logfile: "$TMP/nsd.log"
+    # 1: NOTIFYs and transfers taken; 2: also refusals.
+    verbosity: 2
+remote-control:
+    control-enable: no
+key:
+    name: $KEY
+    algorithm: hmac-sha256
+    secret: "$SECRET"
+zone:
+    name: example.com
+    zonefile: "example.com.zone"
+    request-xfr: 127.0.0.1@$FPORT $KEY
+    allow-notify: 127.0.0.1 $KEY
+    provide-xfr: 127.0.0.1 NOKEY
+    store-ixfr: yes
+NSD
+nsd -d -c "$TMP/nsd/nsd.conf" >"$TMP/nsd.stderr" 2>&1 &
+NSD_PID=$!
+
 sserial() { # sserial PORT
 	kdig @127.0.0.1 -p "$1" +time=1 +retry=0 +short example.com SOA 2>/dev/null | awk '{print $3}'
 }
@@ -240,6 +286,13 @@ else
 	say "named did not load serial $S0 (has '$(sserial $NPORT)')"
 	rc=1
 fi
+kill -0 "$NSD_PID" 2>/dev/null || fail "nsd exited at start-up: $(tail -n3 "$TMP/nsd.stderr")"
+if wait_serial "$DPORT" "$S0" 15; then
+	say "nsd loaded serial $S0: $(grep -E "zone example\.com\. received update to serial $S0 " "$TMP/nsd.log" | head -n1)"
+else
+	say "nsd did not load serial $S0 (has '$(sserial $DPORT)')"
+	rc=1
+fi
 [ "$rc" -eq 0 ] || fail "initial AXFR"
 
 # --- 2. an edit: NOTIFY, then IXFR --------------------------------------------
@@ -252,7 +305,7 @@ for _ in $(seq 1 $((50 * SLOW))); do
 done
 [ "$S1" != "$S0" ] || fail "flame-dnsd did not publish the edit"
 say "flame-dnsd published serial $S1"
-for who in knotd:$KPORT named:$NPORT; do
+for who in knotd:$KPORT named:$NPORT nsd:$DPORT; do
 	name=${who%%:*} port=${who##*:}
 	if wait_serial "$port" "$S1" 15; then
 		say "$name has serial $S1"
@@ -261,8 +314,8 @@ for who in knotd:$KPORT named:$NPORT; do
 		rc=1
 	fi
 done
-# Our side: both NOTIFYs answered.
-for port in $KPORT $NPORT; do
+# Our side: all three NOTIFYs answered.
+for port in $KPORT $NPORT $DPORT; do
 	l=$(grep "notify example.com. serial $S1 to 127.0.0.1@$port key $KEY: answered" "$TMP/flame.log")
 	if [ -n "$l" ]; then say "flame: ${l#*notice: }"; else say "flame: no answered NOTIFY to port $port"; rc=1; fi
 done
@@ -281,13 +334,66 @@ grep -Eq "from 127\.0\.0\.1#$FPORT: .*(IXFR|incremental)" "$TMP/named.log" || { 
 [ "$(grep -c "from 127\.0\.0\.1#$FPORT: Transfer status: success" "$TMP/named.log")" -ge 2 ] ||
 	{ say "named: second transfer not successful"; rc=1; }
 
+# nsd: NOTIFY received, and the change taken by IXFR. NSD 4.6.1 logs neither
+# the transfer type it asks for nor the one it gets (not even at verbosity 3),
+# so two other witnesses, both seen to turn when nsd is forced to AXFR
+# ("request-xfr: AXFR ..."):
+#  a. flame sent no AXFR of serial $S1 before step 3, only incremental IXFRs
+#     (one each: knotd's and named's are in their logs, so the third is nsd's);
+#  b. with store-ixfr: yes nsd keeps the changesets it receives by IXFR and
+#     serves them on; a zone taken by AXFR has no history (nsd then answers
+#     IXFR=$S0 with the whole zone). Its IXFR from $S0 must be flame's, record
+#     for record, in order.
+l=$(grep -E "notify for example\.com\. from 127\.0\.0\.1 serial $S1" "$TMP/nsd.log" | head -n1)
+if [ -n "$l" ]; then say "nsd: $l"; else say "nsd: no NOTIFY logged"; rc=1; fi
+l=$(grep -E "zone example\.com\. received update to serial $S1 .*from 127\.0\.0\.1@$FPORT TSIG verified with key $KEY" "$TMP/nsd.log" | head -n1)
+if [ -n "$l" ]; then say "nsd: $l"; else say "nsd: no TSIG-verified update to serial $S1 from flame logged"; rc=1; fi
+nax=$(grep -c "AXFR of example.com. serial $S1 to 127.0.0.1@[0-9]* key $KEY. started" "$TMP/flame.log")
+nix=$(grep -c "IXFR of example.com. serial $S1 to 127.0.0.1@[0-9]* key $KEY. started (incremental)" "$TMP/flame.log")
+if [ "$nax" -eq 0 ] && [ "$nix" -ge 3 ]; then
+	say "flame: serial $S1 went out as $nix incremental IXFRs and no AXFR"
+else
+	say "flame: serial $S1 went out as $nix incremental IXFRs and $nax AXFRs (want 3 and 0):"
+	grep -E "XFR of example.com. serial $S1 " "$TMP/flame.log" | sed 's/^/    /'
+	rc=1
+fi
+ixfr() { # ixfr PORT [kdig args]: IXFR=$S0 of the zone, in order, TSIG stripped
+	local p=$1
+	shift
+	kdig @127.0.0.1 -p "$p" +time=3 +retry=0 "$@" example.com IXFR="$S0" 2>&1 | grep -v '^;' | grep -v '^$' |
+		awk '$4 != "TSIG"'
+}
+ixfr "$FPORT" -y "hmac-sha256:$KEY:$SECRET" >"$TMP/flame.ixfr"
+ixfr "$DPORT" >"$TMP/nsd.ixfr"
+soas=$(awk '$4 == "SOA" {printf "%s ", $7}' "$TMP/nsd.ixfr")
+if [ "$(awk '$4 == "SOA"' "$TMP/flame.ixfr" | wc -l)" -ne 4 ]; then
+	say "flame's IXFR from $S0 is not one changeset:"
+	sed 's/^/    /' "$TMP/flame.ixfr"
+	rc=1
+elif diff -u "$TMP/flame.ixfr" "$TMP/nsd.ixfr" >"$TMP/nsd.ixfr.diff"; then
+	say "nsd serves the IXFR it took, identical to flame's ($(wc -l <"$TMP/nsd.ixfr") records, SOA serials $soas)"
+else
+	say "nsd's IXFR from $S0 differs from flame's (did it take serial $S1 by AXFR?):"
+	cat "$TMP/nsd.ixfr.diff"
+	rc=1
+fi
+a=$(kdig @127.0.0.1 -p "$DPORT" +time=1 +retry=0 +short www.example.com A 2>/dev/null)
+aaaa=$(kdig @127.0.0.1 -p "$DPORT" +time=1 +retry=0 +short new.example.com AAAA 2>/dev/null)
+if [ "$a" = 192.0.2.2 ] && [ "$aaaa" = 2001:db8::2 ]; then
+	say "nsd answers the edit: www A $a, new AAAA $aaaa"
+else
+	say "nsd answers www A '$a' (want 192.0.2.2), new AAAA '$aaaa' (want 2001:db8::2)"
+	rc=1
+fi
+
 # --- 3. same zone everywhere --------------------------------------------------
 axfr "$FPORT" -y "hmac-sha256:$KEY:$SECRET" >"$TMP/flame.zone"
 axfr "$KPORT" >"$TMP/knot.zone"
 axfr "$NPORT" >"$TMP/named.zone"
+axfr "$DPORT" >"$TMP/nsd.zone"
 say "flame AXFR: $(wc -l <"$TMP/flame.zone") records, serial $(awk '$4 == "SOA" {print $7}' "$TMP/flame.zone")"
 grep -q "2001:db8::2" "$TMP/flame.zone" || { say "flame AXFR lacks the edit"; rc=1; }
-for s in knot named; do
+for s in knot named nsd; do
 	if diff -u "$TMP/flame.zone" "$TMP/$s.zone" >"$TMP/$s.diff"; then
 		say "$s AXFR identical to flame's ($(wc -l <"$TMP/$s.zone") records)"
 	else
