@@ -111,6 +111,6 @@ demo: all
 	./scripts/demo.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan
 
 -include $(shell find build build-asan -name '*.d' 2>/dev/null)
