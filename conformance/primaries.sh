@@ -50,17 +50,9 @@ for bin in knotd knotc named rndc nsd nsd-control kdig tsig-keygen ldns-read-zon
 done
 
 TMP=$(mktemp -d /tmp/flame-primaries.XXXXXX) || exit 1
+source conformance/lib/peers.bash
 mkdir -p "$OUT"
 FLAME_PID="" KNOT_PID="" NAMED_PID="" NSD_PID=""
-stop_pid() { # stop_pid PID: CONT (it may be stopped), TERM, bounded wait, then KILL
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill -CONT "$p" 2>/dev/null
-	kill "$p" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
 cleanup() {
 	stop_pid "$FLAME_PID"
 	stop_pid "$NSD_PID"
@@ -215,29 +207,12 @@ named_reload() {
 }
 
 # --- nsd, primary of example.org. ---------------------------------------------------
-# Everything nsd writes lives in $TMP/nsd (zonesdir; the other paths are
-# relative to it); username "" keeps it from dropping root. -d keeps the main
-# process in the foreground, so its PID is ours (it stops its children on
-# SIGTERM). nsd-control talks to it over a unix socket (no TLS keys needed).
-cat >"$TMP/nsd/nsd.conf" <<NSD
-server:
-    ip-address: 127.0.0.1
-    port: $DPORT
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$TMP/nsd"
-    database: ""
-    zonelistfile: "zone.list"
-    pidfile: "nsd.pid"
-    xfrdfile: "xfrd.state"
-    xfrdir: "$TMP/nsd"
-    logfile: "$TMP/nsd.log"
-    verbosity: 2
-remote-control:
-    control-enable: yes
-    control-interface: "$TMP/nsd/nsd.ctl"
+# Server settings from lib/peers.bash (files in $TMP/nsd, control socket).
+# -d keeps the main process in the foreground, so its PID is ours (it stops
+# its children on SIGTERM).
+{
+	nsd_server_conf "$DPORT" "$TMP/nsd/nsd.ctl"
+	cat <<NSD
 key:
     name: $KEY
     algorithm: hmac-sha256
@@ -252,6 +227,7 @@ zone:
     store-ixfr: yes
     create-ixfr: yes
 NSD
+} >"$TMP/nsd/nsd.conf"
 nsd -d -c "$TMP/nsd/nsd.conf" >"$TMP/nsd.stderr" 2>&1 &
 NSD_PID=$!
 # nsd 4.6.1 reloads on SIGHUP too (files whose mtime changed); "nsd-control
@@ -312,11 +288,7 @@ flame_alive() { kill -0 "$FLAME_PID" 2>/dev/null || fail "flame-dnsd died (log: 
 
 # kdig of flame's answer: the rdata of ZONE TYPE NAME
 fquery() { kdig @127.0.0.1 -p "$FPORT" +time=2 +retry=1 +short "$1" "$2" 2>/dev/null; }
-axfr() { # axfr PORT ZONE: the zone, TSIG stripped, canonical, sorted
-	kdig @127.0.0.1 -p "$1" +time=5 +retry=0 -y "$TSIG" "$2" AXFR 2>&1 | grep -v '^;' | grep -v '^$' |
-		awk '$4 != "TSIG"' >"$TMP/axfr.$1.$2.raw"
-	ldns-read-zone -c "$TMP/axfr.$1.$2.raw" 2>&1 | sort -u
-}
+axfr() { axfr_canon "$1" "$2" -y "$TSIG"; } # axfr PORT ZONE: signed with the transfer key
 same_axfr() { # same_axfr ZONE PRIMARY-NAME PRIMARY-PORT SERIAL
 	local z=$1 n=$2 p=$3 s=$4
 	axfr "$FPORT" "$z" >"$TMP/flame.$z.zone"

@@ -39,16 +39,9 @@ for bin in knotd knotc named nsd kdig tsig-keygen ldns-read-zone; do
 done
 
 TMP=$(mktemp -d /tmp/flame-secondaries.XXXXXX) || exit 1
+source conformance/lib/peers.bash
 mkdir -p "$OUT"
 FLAME_PID="" KNOT_PID="" NAMED_PID="" NSD_PID=""
-stop_pid() { # stop_pid PID: TERM, bounded wait, then KILL
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill "$p" 2>/dev/null || return 0
-	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-}
 cleanup() {
 	stop_pid "$NSD_PID"
 	stop_pid "$NAMED_PID"
@@ -209,33 +202,16 @@ named -f -4 -u root -d 3 -c "$TMP/named/named.conf" >"$TMP/named.stderr" 2>&1 &
 NAMED_PID=$!
 
 # --- nsd, secondary -------------------------------------------------------------
-# Everything nsd writes lives in $TMP/nsd (zonesdir; the other paths are
-# relative to it, xfrdir too); username "" keeps it from dropping root, so it
-# can write there. -d keeps the main process in the foreground, so its PID is
-# ours (it forks xfrd and a server child, and stops them on SIGTERM).
+# Server settings from lib/peers.bash (files in $TMP/nsd). -d keeps the main
+# process in the foreground, so its PID is ours (it forks xfrd and a server
+# child, and stops them on SIGTERM).
 # request-xfr without AXFR: nsd asks IXFR once it has the zone. store-ixfr
 # keeps what it takes by IXFR, to serve on (step 2 checks that); provide-xfr
 # NOKEY lets the step 3 AXFR in without the key, as knotd's acl does.
 mkdir -p "$TMP/nsd"
-cat >"$TMP/nsd/nsd.conf" <<NSD
-server:
-    ip-address: 127.0.0.1
-    port: $DPORT
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$TMP/nsd"
-    database: ""
-    zonelistfile: "zone.list"
-    pidfile: "nsd.pid"
-    xfrdfile: "xfrd.state"
-    xfrdir: "$TMP/nsd"
-    logfile: "$TMP/nsd.log"
-    # 1: NOTIFYs and transfers taken; 2: also refusals.
-    verbosity: 2
-remote-control:
-    control-enable: no
+{
+	nsd_server_conf "$DPORT"
+	cat <<NSD
 key:
     name: $KEY
     algorithm: hmac-sha256
@@ -248,6 +224,7 @@ zone:
     provide-xfr: 127.0.0.1 NOKEY
     store-ixfr: yes
 NSD
+} >"$TMP/nsd/nsd.conf"
 nsd -d -c "$TMP/nsd/nsd.conf" >"$TMP/nsd.stderr" 2>&1 &
 NSD_PID=$!
 
@@ -262,12 +239,10 @@ wait_serial() { # wait_serial PORT SERIAL SECONDS
 	done
 	return 1
 }
-axfr() { # axfr PORT [kdig args]: the zone, TSIG stripped, canonical, sorted, one SOA
+axfr() { # axfr PORT [kdig args]: example.com, TSIG stripped, canonical, sorted, one SOA
 	local p=$1
 	shift
-	kdig @127.0.0.1 -p "$p" +time=3 +retry=0 "$@" example.com AXFR 2>&1 | grep -v '^;' | grep -v '^$' |
-		awk '$4 != "TSIG"' >"$TMP/axfr.$p.raw"
-	ldns-read-zone -c "$TMP/axfr.$p.raw" 2>&1 | sort -u
+	axfr_canon "$p" example.com "$@"
 }
 
 rc=0
