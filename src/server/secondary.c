@@ -54,11 +54,11 @@ struct sec_zone {
 	socklen_t sourcelen;
 	struct event *ev_refresh, *ev_expire;
 	sz_state_t state;
-	bool urgent;                  /* queued because of a NOTIFY */
 	bool again;                   /* a NOTIFY came during the refresh: one more */
-	sec_zone_t *unext, *nnext;    /* urgent / normal queue links */
-	bool in_uq, in_nq;
-	const char *cause;            /* "NOTIFY", "refresh", "retry", "start-up" */
+	sec_zone_t *unext, *nnext;    /* NOTIFY / timer queue links */
+	bool in_uq, in_nq;            /* linked there; an entry left behind when the zone
+					 was taken through the other lane is skipped */
+	const char *cause;            /* "NOTIFY", "refresh", "initial" (no copy yet), for the log */
 	size_t pi;                    /* primary being tried */
 	bool axfr;                    /* IXFR refused: AXFR from this primary */
 	xfrc_t *xfr;
@@ -90,7 +90,6 @@ struct secondary {
 	pthread_mutex_t mu;
 	notifyin_event_t *inbox;
 	size_t ninbox;
-	bool inbox_full_logged;
 	int efd;
 	struct event *ev_inbox, *ev_snap;
 	struct event_base *base;
@@ -348,12 +347,6 @@ find(const secondary_t *s, const uint8_t *origin)
 	return NULL;
 }
 
-bool
-secondary_has(const secondary_t *s, const uint8_t *origin)
-{
-	return s != NULL && find(s, origin) != NULL;
-}
-
 /* ---- persistence ---- */
 
 static void
@@ -477,6 +470,63 @@ replay_one(void *arg, const changeset_t *cs)
 	return 0;
 }
 
+/* Journal read callback: fold each changeset into one (changeset_condense),
+ * so the replay at start-up costs one zone rebuild, not one per changeset. */
+typedef struct {
+	changeset_t acc;
+	size_t n;
+	int err;
+} fold_t;
+
+static int
+fold_one(void *arg, const changeset_t *cs)
+{
+	fold_t *f = arg;
+	changeset_t next;
+	char why[256];
+	const changeset_t *pair[2] = { &f->acc, cs };
+	changeset_init(&next);
+	int ret = f->n == 0 ? changeset_condense(&cs, 1, &next, why, sizeof(why))
+			    : changeset_condense(pair, 2, &next, why, sizeof(why));
+	if (ret != 0) {
+		changeset_clear(&next);
+		return f->err = ret;
+	}
+	changeset_clear(&f->acc);
+	f->acc = next; /* changesets move by value (see zone_history_extend) */
+	f->n++;
+	return 0;
+}
+
+/* The snapshot z0 plus the journal after it: condensed and applied once;
+ * should that fail, one by one, stopping at the last version that applies.
+ * Returns the version to serve (z0 itself when nothing applied). */
+static zone_t *
+replay(sec_zone_t *z, zone_t *z0, size_t *applied)
+{
+	uint32_t last;
+	*applied = 0;
+	if (z->j == NULL || journal_last_serial(z->j, &last) != 0 || !serial_gt(last, z0->serial))
+		return z0;
+	fold_t f = { .n = 0, .err = 0 };
+	changeset_init(&f.acc);
+	int ret = journal_read_from(z->j, z0->serial, fold_one, &f);
+	zone_t *out = NULL;
+	if (ret == 0 && f.err == 0 && f.n > 0 && zone_apply(z0, &f.acc, &out, NULL) == 0) {
+		changeset_clear(&f.acc);
+		*applied = f.n;
+		zone_free(z0);
+		return out;
+	}
+	changeset_clear(&f.acc);
+	replay_t r = { z0, z0, z->name, 0, 0 };
+	journal_read_from(z->j, z0->serial, replay_one, &r);
+	if (r.z != z0)
+		zone_free(z0);
+	*applied = r.applied;
+	return r.z;
+}
+
 /* Every secondary zone without a version gets a placeholder. */
 static zonedb_t *
 add_placeholders(const secondary_t *s, zonedb_t *db)
@@ -532,20 +582,16 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 		}
 		z->have_snap = true;
 		z->snap_serial = z0->serial;
-		replay_t r = { z0, z0, z->name, 0, 0 };
-		uint32_t last;
-		if (z->j != NULL && journal_last_serial(z->j, &last) == 0 && serial_gt(last, z0->serial))
-			journal_read_from(z->j, z0->serial, replay_one, &r);
-		if (r.z != z0)
-			zone_free(z0);
+		size_t applied = 0;
+		zone_t *zr = replay(z, z0, &applied);
 		zone_t *fin = NULL;
 		bool reset = false;
 		pipeline_opts_t po = { .policy = SERIAL_KEEP, .history = s->hl, .now = now };
 		char msg[1600];
-		ret = pipeline_startup(r.z, &z->j, jpath, &s->jl, &po, &fin, &reset, msg, sizeof(msg));
+		ret = pipeline_startup(zr, &z->j, jpath, &s->jl, &po, &fin, &reset, msg, sizeof(msg));
 		if (ret != 0) {
 			log_error("%s", msg);
-			zone_free(r.z);
+			zone_free(zr);
 			continue;
 		}
 		zonedb_t *n2 = zonedb_with(db, fin);
@@ -560,10 +606,10 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 		refresh_timers_t t;
 		refresh_from_soa(msg_rd_data(fin->soa->rdata), msg_rd_len(fin->soa->rdata), &s->lim, &t);
 		log_notice("zone %s: serving serial %u from disk (snapshot serial %u + %zu journal changesets%s)", z->name,
-			   fin->serial, z->snap_serial, r.applied, reset ? "; journal reset" : "");
+			   fin->serial, z->snap_serial, applied, reset ? "; journal reset" : "");
 		if (reset || !snap_covered(z, fin))
 			snap_write(z, fin);
-		else if (r.applied > 0)
+		else if (applied > 0)
 			z->dirty = true; /* the next snapshot saves the replay at the next start */
 		if (z->last_ok != 0 && now - z->last_ok >= (time_t)t.expire) {
 			zone_set_expire_at(fin, (uint64_t)z->last_ok + t.expire);
@@ -709,15 +755,13 @@ sz_trigger(sec_zone_t *z, bool urgent, const char *cause)
 		return;
 	}
 	if (z->state == SZ_QUEUED) {
-		if (urgent && !z->urgent) {
-			z->urgent = true;
+		if (urgent) {
 			z->cause = cause;
-			enqueue(s, z, true);
+			enqueue(s, z, true); /* no-op when already in the NOTIFY lane */
 		}
 		return;
 	}
 	z->state = SZ_QUEUED;
-	z->urgent = urgent;
 	z->cause = cause;
 	event_del(z->ev_refresh);
 	enqueue(s, z, urgent);
@@ -761,7 +805,6 @@ start_refresh(sec_zone_t *z)
 {
 	secondary_t *s = z->s;
 	z->state = SZ_RUNNING;
-	z->urgent = false;
 	s->running++;
 	z->pi = 0;
 	z->axfr = false;

@@ -56,9 +56,6 @@ int secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **ou
 /** \brief Who may NOTIFY what: for the query workers (valid while s lives). */
 const notifyin_policy_t *secondary_notify_policy(const secondary_t *s);
 
-/** \brief Is origin one of our secondary zones? */
-bool secondary_has(const secondary_t *s, const uint8_t *origin);
-
 /**
  * \brief Start-up: every zone with a snapshot on disk is read back, the
  * journal replayed on top of it, and added to db, so it is served at once.
