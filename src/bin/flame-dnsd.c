@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +302,7 @@ main(int argc, char **argv)
 	zonedb_t *db = NULL;
 	zonedir_deps_t *deps = NULL;
 	primary_t *primary = NULL;
+	catprod_t *catprod = NULL;
 	notify_t *notify = NULL;
 	tsig_keyring_t *keys = NULL;
 	secondary_t *secondary = NULL;
@@ -342,12 +344,24 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Every zone keeps its journal open (thousands of catalog members): take
+	 * the hard limit of descriptors, which the operator set, not the soft one. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warning("cannot raise the open file limit: %s", strerror(errno));
+	}
 	/* 1b. Keys (read while still root), NOTIFY targets, secondary zones. */
 	keys = keys_load(&conf);
 	if (keys == NULL || notify_setup(&conf, keys, &notify) != 0)
 		goto out;
 	if (secondary_new(&conf, keys, &secondary, err, sizeof(err)) != 0) {
 		log_error("%s", err);
+		goto out;
+	}
+	if (catprod_new(&conf, &catprod) != 0) {
+		log_error("out of memory");
 		goto out;
 	}
 
@@ -383,9 +397,14 @@ main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	/* The produced catalog lists the loaded zones, and is committed with them. */
+	if (catprod != NULL && (db = catprod_update(catprod, NULL, db)) == NULL)
+		goto out;
 	db = primary_startup(primary, db);
 	if (db == NULL)
 		goto out;
+	if (catprod != NULL)
+		catprod_mark(catprod, db);
 	/* 2c. Secondary zones from their snapshots and journals: served at once. */
 	db = secondary_restore(secondary, db);
 	if (db == NULL) {
@@ -440,7 +459,7 @@ main(int argc, char **argv)
 		   addrs, server_workers(srv));
 
 	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at,
-				       .primary = primary, .notify = notify,
+				       .primary = primary, .catprod = catprod, .notify = notify,
 				       .secondary = secondary };
 	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
@@ -451,6 +470,7 @@ out:
 	zonedb_release(db);
 	zonedir_deps_free(deps);
 	primary_free(primary);
+	catprod_free(catprod);
 	/* The targets and primaries point into the keyring: it goes last. */
 	notify_free(notify);
 	secondary_free(secondary);

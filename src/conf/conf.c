@@ -111,6 +111,9 @@ static const conf_item_t conf_log_items[] = {
 static const char *const conf_roles[] = { "primary", "secondary", NULL };
 static const char *const conf_zone_roles[] = { "inherit", "primary", "secondary", NULL };
 
+/* Same order as conf_catalog_t. */
+static const char *const conf_catalogs[] = { "none", "producer", "consumer", NULL };
+
 static const conf_item_t conf_zones_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
 	  NULL },
@@ -190,6 +193,19 @@ static const conf_item_t conf_zone_items[] = {
 	{ "primaries", CONF_T_NOTIFY, 0, 0, NULL, NULL, offsetof(conf_zone_t, primaries), NULL },
 	{ "notify-allow", CONF_T_ACL, 0, 0, NULL, NULL, offsetof(conf_zone_t, notify_allow), NULL },
 	{ "source", CONF_T_STR, 1, 63, NULL, NULL, offsetof(conf_zone_t, source), NULL },
+	{ "catalog", CONF_T_ENUM, 0, 0, "none", NULL, offsetof(conf_zone_t, catalog), conf_catalogs },
+	/* A TXT character-string: at most 255 octets. */
+	{ "catalog-group", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_zone_t, catalog_group), NULL },
+	{ "catalog-template", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_zone_t, catalog_template), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+/* template: settings for catalog member zones; a member whose group equals an id takes that entry. */
+static const conf_item_t conf_template_items[] = {
+	{ "id", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_template_t, id), NULL },
+	{ "primaries", CONF_T_NOTIFY, 0, 0, NULL, NULL, offsetof(conf_template_t, primaries), NULL },
+	{ "notify-allow", CONF_T_ACL, 0, 0, NULL, NULL, offsetof(conf_template_t, notify_allow), NULL },
+	{ "source", CONF_T_STR, 1, 63, NULL, NULL, offsetof(conf_template_t, source), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -202,6 +218,8 @@ static const conf_section_t conf_sections[] = {
 	{ "zone", offsetof(conf_t, zone), conf_zone_items, sizeof(conf_zone_t), offsetof(conf_t, nzone) },
 	{ "notify", offsetof(conf_t, notify), conf_notify_items, 0, 0 },
 	{ "secondary", offsetof(conf_t, secondary), conf_secondary_items, 0, 0 },
+	{ "template", offsetof(conf_t, template_), conf_template_items, sizeof(conf_template_t),
+	  offsetof(conf_t, ntemplate) },
 	{ NULL, 0, NULL, 0, 0 },
 };
 
@@ -547,6 +565,15 @@ conf_item_clear(const conf_item_t *it, void *field)
 	}
 }
 
+const conf_template_t *
+conf_template_find(const conf_t *c, const char *id)
+{
+	for (size_t i = 0; id != NULL && i < c->ntemplate; i++)
+		if (strcmp(c->template_[i].id, id) == 0)
+			return &c->template_[i];
+	return NULL;
+}
+
 conf_role_t
 conf_zone_role(const conf_t *c, size_t i)
 {
@@ -801,6 +828,47 @@ conf_walk(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c)
 	return 0;
 }
 
+/* Rules across entries that no single row can check (RFC 9432 roles). */
+static int
+conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
+{
+	const char *producer = NULL;
+	for (size_t i = 0; i < c->nzone; i++) {
+		const conf_zone_t *z = &c->zone[i];
+		if (z->catalog == CONF_CATALOG_PRODUCER) {
+			if (producer != NULL) {
+				snprintf(ctx->err, ctx->errlen, "%s: zones %s and %s are both 'catalog: producer' (one is allowed)",
+					 ctx->name, producer, z->domain);
+				return FL_ESYNTAX;
+			}
+			producer = z->domain;
+			if (conf_zone_role(c, i) != CONF_ROLE_PRIMARY) {
+				snprintf(ctx->err, ctx->errlen, "%s: zone %s: a produced catalog must have role primary",
+					 ctx->name, z->domain);
+				return FL_ESYNTAX;
+			}
+		}
+		if (z->catalog == CONF_CATALOG_CONSUMER && conf_zone_role(c, i) != CONF_ROLE_SECONDARY) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: a consumed catalog must have role secondary", ctx->name,
+				 z->domain);
+			return FL_ESYNTAX;
+		}
+		if (z->catalog_template != NULL && conf_template_find(c, z->catalog_template) == NULL) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: catalog-template '%s' is not the id of a template entry",
+				 ctx->name, z->domain, z->catalog_template);
+			return FL_ESYNTAX;
+		}
+	}
+	for (size_t i = 0; i < c->ntemplate; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(c->template_[i].id, c->template_[k].id) == 0) {
+				snprintf(ctx->err, ctx->errlen, "%s: template id '%s' is used twice", ctx->name,
+					 c->template_[i].id);
+				return FL_ESYNTAX;
+			}
+	return 0;
+}
+
 static int
 conf_parse_yaml(conf_ctx_t *ctx, yaml_parser_t *parser, conf_t *c)
 {
@@ -825,6 +893,8 @@ conf_parse_yaml(conf_ctx_t *ctx, yaml_parser_t *parser, conf_t *c)
 		return FL_ESYNTAX;
 	}
 	ret = conf_walk(ctx, &doc, c);
+	if (ret == 0)
+		ret = conf_check_catalogs(ctx, c);
 	if (ret == 0 && yaml_document_get_root_node(&doc) != NULL) {
 		/* One document per file: a second one would be silently ignored. */
 		yaml_document_t extra;

@@ -146,7 +146,25 @@ typedef struct conf_zone {
 	conf_notify_list_t primaries; /*!< non-empty: replaces secondary.primaries */
 	conf_acl_t notify_allow;    /*!< non-empty: replaces secondary.notify-allow */
 	char *source;               /*!< replaces secondary.source */
+	int64_t catalog;            /*!< conf_catalog_t: this zone is an RFC 9432 catalog */
+	char *catalog_group;        /*!< group property of this zone as a member of our produced catalog */
+	char *catalog_template;     /*!< consumer: template (by id) for members without a matching group */
 } conf_zone_t;
+
+/** What a zone entry is to catalog zones (zone.catalog, RFC 9432). */
+typedef enum {
+	CONF_CATALOG_NONE = 0,
+	CONF_CATALOG_PRODUCER = 1, /*!< generated here: every zone of zones.directory is a member */
+	CONF_CATALOG_CONSUMER = 2, /*!< a secondary zone whose members become secondary zones here */
+} conf_catalog_t;
+
+/** template: entry, settings for catalog member zones (id = a group name, or named by catalog-template). */
+typedef struct conf_template {
+	char *id;                   /*!< required */
+	conf_notify_list_t primaries; /*!< empty: the catalog's own primaries */
+	conf_acl_t notify_allow;    /*!< empty: the catalog's own notify-allow */
+	char *source;               /*!< NULL: the catalog's own source */
+} conf_template_t;
 
 /** The whole configuration. Strings and arrays are owned (conf_free). */
 typedef struct conf {
@@ -159,6 +177,8 @@ typedef struct conf {
 	conf_secondary_t secondary;
 	conf_zone_t *zone;          /*!< per-zone settings (nzone entries) */
 	size_t nzone;
+	conf_template_t *template_; /*!< catalog member templates (ntemplate entries) */
+	size_t ntemplate;
 } conf_t;
 
 /**
@@ -199,6 +219,9 @@ int conf_set(conf_t *c, const char *key, const char *value, bool append, char *e
 
 /** \brief Role of zone entry i (its own, else zones.role). */
 conf_role_t conf_zone_role(const conf_t *c, size_t i);
+
+/** \brief Template entry with this id, or NULL. */
+const conf_template_t *conf_template_find(const conf_t *c, const char *id);
 
 /** \brief Free what c owns and zero it. */
 void conf_free(conf_t *c);

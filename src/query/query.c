@@ -458,6 +458,12 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 		msg_set_rcode(&c.m, RCODE_REFUSED);
 		return finish(&c);
 	}
+	if (z->catalog && !(q->qtype == RR_SOA && z->origin_len == q->qname_len)) {
+		/* A catalog (RFC 9432 §7) is for transfers; its SOA stays
+		 * visible because secondaries poll it. */
+		msg_set_rcode(&c.m, RCODE_REFUSED);
+		return finish(&c);
+	}
 	if (zone_expired(z)) {
 		/* A secondary past its SOA expire: no data rather than stale data. */
 		msg_set_rcode(&c.m, RCODE_SERVFAIL);

@@ -30,6 +30,7 @@ typedef struct {
 	const char *zone_dir;
 	zonedir_deps_t *deps;   /*!< may be NULL */
 	primary_t *primary;     /*!< may be NULL */
+	catprod_t *catprod;     /*!< may be NULL */
 	watch_t *watch;         /*!< NULL: not watching */
 	notify_t *notify;       /*!< may be NULL */
 	secondary_t *secondary; /*!< may be NULL */
@@ -123,9 +124,14 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 	/* A directory reload knows only files: the secondary zones stay as served. */
 	if (next != NULL && ctl->secondary != NULL && (next = secondary_merge(ctl->secondary, old, next)) == NULL)
 		log_error("out of memory keeping the secondary zones: nothing published");
+	/* The catalog follows the member zones in the same commit. */
+	if (next != NULL && ctl->catprod != NULL)
+		next = catprod_update(ctl->catprod, old, next);
 	/* Serial policy, diff, journal (fsync) and history before anything is visible. */
 	if (next != NULL && ctl->primary != NULL)
 		next = primary_commit(ctl->primary, old, next);
+	if (next != NULL && ctl->catprod != NULL)
+		catprod_mark(ctl->catprod, next);
 	if (fnames != NULL)
 		control_describe(old, next, fnames, n, what, sizeof(what));
 	if (next != NULL) {
@@ -174,13 +180,14 @@ control_current(void *arg, const uint8_t *origin)
 }
 
 static void
-control_publish_zone(void *arg, zone_t *z)
+control_update_zones(void *arg, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel)
 {
 	control_t *ctl = arg;
-	zonedb_t *next = zonedb_with(server_db(ctl->srv), z);
+	zonedb_t *next = zonedb_update(server_db(ctl->srv), add, nadd, del, ndel);
 	if (next == NULL) {
-		log_error("out of memory publishing a transferred zone: still serving the previous version");
-		zone_free(z);
+		log_error("out of memory publishing %zu transferred zones: still serving the previous versions", nadd);
+		for (size_t i = 0; i < nadd; i++)
+			zone_free(add[i]);
 		return;
 	}
 	zonedb_t *prev = server_swap_db(ctl->srv, next);
@@ -318,8 +325,15 @@ done:
 int
 control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
-	control_t ctl = { NULL, srv, zone_dir, opts != NULL ? opts->deps : NULL, opts != NULL ? opts->primary : NULL, NULL,
-			  opts != NULL ? opts->notify : NULL, opts != NULL ? opts->secondary : NULL };
+	control_t ctl = { NULL,
+			  srv,
+			  zone_dir,
+			  opts != NULL ? opts->deps : NULL,
+			  opts != NULL ? opts->primary : NULL,
+			  opts != NULL ? opts->catprod : NULL,
+			  NULL,
+			  opts != NULL ? opts->notify : NULL,
+			  opts != NULL ? opts->secondary : NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
 
@@ -344,7 +358,7 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 		}
 	}
 	if (ctl.secondary != NULL) {
-		const secondary_hooks_t hooks = { control_current, control_publish_zone, &ctl };
+		const secondary_hooks_t hooks = { control_current, control_update_zones, &ctl };
 		if (secondary_start(ctl.secondary, ctl.base, &hooks) != 0)
 			goto fail;
 	}

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "server/catprod.h"
 #include "server/primary.h"
 #include "server/secondary.h"
 #include "server/server.h"
@@ -31,6 +32,7 @@ typedef struct control_opts {
 					        zones were read (changes after it are caught
 					        up when the watch starts); may be NULL */
 	primary_t *primary;                /*!< commit step of reloaded zones; NULL = publish as loaded */
+	catprod_t *catprod;                /*!< catalog generated from the served zones; NULL = none */
 	secondary_t *secondary;            /*!< secondary zones kept current on this loop; NULL = none.
 					        Started on the loop's base and stopped (snapshots
 					        written) before control_run returns */

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "xfr/refresh.h"
 #include "xfr/xfrclient.h"
+#include "catalog/catalog.h"
 #include "zone/apply.h"
 #include "zone/history.h"
 #include "zone/journal.h"
@@ -41,17 +42,36 @@ typedef struct sec_primary {
 	char text[1200];              /* "ADDR@PORT key NAME" for logs */
 } sec_primary_t;
 
+/* Where a zone comes from and who may NOTIFY it: one per configured zone,
+ * and per consumed catalog one for its members plus one per template, which
+ * the members share (10,000 members, a handful of profiles). */
+typedef struct sec_profile {
+	sec_primary_t *prim;
+	size_t nprim;
+	acl_rule_t *rules;
+	acl_t allow;                  /* what zone_t.notify_allow points at */
+	struct sockaddr_storage source;
+	socklen_t sourcelen;
+	const struct sec_zone *cat;   /* member profile of this consumed catalog; NULL: a zone's own */
+	char *group;                  /* member profile for this group (template id); NULL: the default */
+} sec_profile_t;
+
 typedef enum { SZ_IDLE, SZ_QUEUED, SZ_RUNNING } sz_state_t;
 
 typedef struct sec_zone sec_zone_t;
 struct sec_zone {
 	secondary_t *s;
 	uint8_t origin[DNAME_MAXLEN];
-	char name[1024];
-	sec_primary_t *prim;
-	size_t nprim;
-	struct sockaddr_storage source;
-	socklen_t sourcelen;
+	char *name;
+	const sec_profile_t *prof;
+	size_t idx;                   /* position in s->z */
+	sec_zone_t *hnext;            /* hash chain */
+	sec_zone_t *owner;            /* member: the consumed catalog listing it; NULL: configured */
+	uint8_t label[64];            /* member: its unique-N label (wire) */
+	bool consumer;                /* this zone is a catalog we consume (RFC 9432) */
+	const sec_profile_t *mprof;   /* consumer: profile of members without a matching template */
+	catalog_t *cat;               /* consumer: members of the served version; NULL before the first */
+	bool reset;                   /* next refresh transfers the whole zone from scratch (§5.4) */
 	struct event *ev_refresh, *ev_expire;
 	sz_state_t state;
 	bool again;                   /* a NOTIFY came during the refresh: one more */
@@ -70,14 +90,16 @@ struct sec_zone {
 	bool have_peer_expire;        /* the primary answered EDNS EXPIRE (RFC 7314) */
 	uint32_t peer_expire;
 	bool expired;
-	char last_err[2000];
+	char last_err[512];
 };
 
 struct secondary {
-	sec_zone_t *z;
-	size_t nz;
-	notifyin_zone_t *nin;
-	acl_rule_t **nin_rules;       /* owned copies, one array per zone */
+	sec_zone_t **z;               /* every zone, configured ones first */
+	size_t nz, capz;
+	sec_zone_t **tab;             /* hash of z by origin (chained) */
+	size_t tabmask;
+	sec_profile_t **prof;
+	size_t nprof;
 	notifyin_policy_t pol;
 	refresh_limits_t lim;
 	xfrin_limits_t xlim;
@@ -98,6 +120,8 @@ struct secondary {
 
 static void sz_trigger(sec_zone_t *z, bool urgent, const char *cause);
 static void pump(secondary_t *s);
+static void on_refresh_timer(evutil_socket_t fd, short what, void *arg);
+static void on_expire_timer(evutil_socket_t fd, short what, void *arg);
 
 static uint32_t
 rnd32(void)
@@ -123,13 +147,31 @@ cur_of(const secondary_t *s, const uint8_t *origin)
 	return z != NULL && z->placeholder ? NULL : z;
 }
 
+/* Every version we publish says who may NOTIFY it (the workers read it
+ * there) and whether it is a catalog (not queried). */
+static zone_t *
+mark(const sec_zone_t *z, zone_t *v)
+{
+	v->notify_allow = &z->prof->allow;
+	v->catalog = z->consumer;
+	return v;
+}
+
+static void
+publish(sec_zone_t *z, zone_t *v)
+{
+	zone_t *one = mark(z, v);
+	z->s->hooks.update(z->s->hooks.arg, &one, 1, NULL, 0);
+}
+
 /* A stand-in for a zone we have no copy of: SOA and NS at the apex only,
  * expired, so it answers SERVFAIL (what resolvers expect from a server that
  * should have the zone but cannot serve it yet) instead of REFUSED. */
 static zone_t *
-placeholder_new(const uint8_t *origin)
+placeholder_new(const sec_zone_t *sz)
 {
 	static const uint8_t soa[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t *origin = sz->origin;
 	zone_builder_t *b = zone_builder_new(origin);
 	zone_t *z = NULL;
 	size_t olen = dname_len(origin);
@@ -145,7 +187,156 @@ placeholder_new(const uint8_t *origin)
 		return NULL;
 	z->placeholder = 1;
 	z->expired = 1;
+	return mark(sz, z);
+}
+
+/* ---- the zone table ---- */
+
+static uint32_t
+ohash(const uint8_t *origin)
+{
+	return dname_hash(origin, dname_len(origin));
+}
+
+static sec_zone_t *
+find(const secondary_t *s, const uint8_t *origin)
+{
+	if (s->tab == NULL)
+		return NULL;
+	for (sec_zone_t *z = s->tab[ohash(origin) & s->tabmask]; z != NULL; z = z->hnext)
+		if (dname_eq(z->origin, origin))
+			return z;
+	return NULL;
+}
+
+static int
+tab_grow(secondary_t *s)
+{
+	size_t n = s->tab != NULL ? (s->tabmask + 1) * 2 : 64;
+	sec_zone_t **t = calloc(n, sizeof(*t));
+	if (t == NULL)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < s->nz; i++) {
+		sec_zone_t *z = s->z[i];
+		size_t h = ohash(z->origin) & (n - 1);
+		z->hnext = t[h];
+		t[h] = z;
+	}
+	free(s->tab);
+	s->tab = t;
+	s->tabmask = n - 1;
+	return 0;
+}
+
+/* A new zone in the table (not yet served, no timers before secondary_start). */
+static sec_zone_t *
+zone_add(secondary_t *s, const uint8_t *origin, const sec_profile_t *prof)
+{
+	if (s->nz == s->capz) {
+		size_t ncap = s->capz ? s->capz * 2 : 16;
+		sec_zone_t **grown = realloc(s->z, ncap * sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		s->z = grown;
+		s->capz = ncap;
+	}
+	if ((s->tab == NULL || s->nz + 1 > s->tabmask + 1) && tab_grow(s) != 0)
+		return NULL;
+	sec_zone_t *z = calloc(1, sizeof(*z));
+	char name[1024];
+	if (z == NULL)
+		return NULL;
+	memcpy(z->origin, origin, dname_len(origin));
+	dname_lower(z->origin);
+	dname_to_str(z->origin, name, sizeof(name));
+	if ((z->name = strdup(name)) == NULL) {
+		free(z);
+		return NULL;
+	}
+	z->s = s;
+	z->prof = prof;
+	if (s->base != NULL) {
+		z->ev_refresh = evtimer_new(s->base, on_refresh_timer, z);
+		z->ev_expire = evtimer_new(s->base, on_expire_timer, z);
+		if (z->ev_refresh == NULL || z->ev_expire == NULL) {
+			if (z->ev_refresh != NULL)
+				event_free(z->ev_refresh);
+			free(z->name);
+			free(z);
+			return NULL;
+		}
+	}
+	z->idx = s->nz;
+	s->z[s->nz++] = z;
+	size_t h = ohash(z->origin) & s->tabmask;
+	z->hnext = s->tab[h];
+	s->tab[h] = z;
 	return z;
+}
+
+static void
+unlink_queues(secondary_t *s, sec_zone_t *z)
+{
+	for (sec_zone_t **pp = &s->uq_head, *prev = NULL; *pp != NULL; prev = *pp, pp = &(*pp)->unext)
+		if (*pp == z) {
+			*pp = z->unext;
+			if (s->uq_tail == z)
+				s->uq_tail = prev;
+			break;
+		}
+	for (sec_zone_t **pp = &s->nq_head, *prev = NULL; *pp != NULL; prev = *pp, pp = &(*pp)->nnext)
+		if (*pp == z) {
+			*pp = z->nnext;
+			if (s->nq_tail == z)
+				s->nq_tail = prev;
+			break;
+		}
+	z->in_uq = z->in_nq = false;
+}
+
+static void
+zone_release(sec_zone_t *z)
+{
+	if (z->xfr != NULL)
+		xfrc_free(z->xfr);
+	if (z->base != NULL)
+		zone_unref(z->base);
+	if (z->ev_refresh != NULL)
+		event_free(z->ev_refresh);
+	if (z->ev_expire != NULL)
+		event_free(z->ev_expire);
+	journal_close(z->j);
+	catalog_free(z->cat);
+	free(z->name);
+	free(z);
+}
+
+/* A member that left its catalog: stop everything, forget it, delete its
+ * files. The caller unpublishes it (a version in the served snapshot only
+ * points at the profile, which stays). */
+static void
+zone_drop(secondary_t *s, sec_zone_t *z)
+{
+	static const char *const exts[] = { "snapshot", "journal", "timers" };
+	if (z->state == SZ_RUNNING)
+		s->running--;
+	unlink_queues(s, z);
+	for (sec_zone_t **pp = &s->tab[ohash(z->origin) & s->tabmask]; *pp != NULL; pp = &(*pp)->hnext)
+		if (*pp == z) {
+			*pp = z->hnext;
+			break;
+		}
+	s->z[z->idx] = s->z[--s->nz];
+	s->z[z->idx]->idx = z->idx;
+	journal_close(z->j);
+	z->j = NULL;
+	for (size_t i = 0; s->storage != NULL && i < sizeof(exts) / sizeof(exts[0]); i++) {
+		char path[4096];
+		zpath(s, z, exts[i], path, sizeof(path));
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_warning("zone %s: cannot remove %s: %s", z->name, path, strerror(errno));
+	}
+	zone_release(z);
 }
 
 /* ---- configuration ---- */
@@ -194,78 +385,157 @@ allow_from_primaries(const conf_notify_list_t *p, acl_rule_t **out, size_t *n)
 	return 0;
 }
 
-static int
-zone_from_conf(secondary_t *s, const conf_t *conf, const conf_zone_t *cz, const tsig_keyring_t *kr, size_t idx,
-	       char *err, size_t errlen)
+static void
+profile_free(sec_profile_t *p)
 {
-	sec_zone_t *z = &s->z[idx];
-	uint8_t root = 0;
-	z->s = s;
-	if (dname_from_str(cz->domain, strlen(cz->domain), &root, z->origin) < 0) {
-		snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
-		return FL_EINVAL;
-	}
-	dname_lower(z->origin);
-	dname_to_str(z->origin, z->name, sizeof(z->name));
-	const conf_notify_list_t *pl = cz->primaries.count > 0 ? &cz->primaries : &conf->secondary.primaries;
+	if (p == NULL)
+		return;
+	free(p->prim);
+	free(p->rules);
+	free(p->group);
+	free(p);
+}
+
+/* One profile from config lists (who = "zone X" or "template Y", for errors). */
+static sec_profile_t *
+profile_new(secondary_t *s, const conf_notify_list_t *pl, const conf_acl_t *al, const char *src,
+	    const tsig_keyring_t *kr, const char *who, int *ret, char *err, size_t errlen)
+{
+	sec_profile_t *p = calloc(1, sizeof(*p));
+	sec_profile_t **grown = realloc(s->prof, (s->nprof + 1) * sizeof(*grown));
+	*ret = FL_ENOMEM;
+	if (grown != NULL)
+		s->prof = grown;
+	if (p == NULL || grown == NULL)
+		goto fail;
 	if (pl->count == 0) {
-		snprintf(err, errlen, "zone %s is secondary but has no primaries (zone.primaries or secondary.primaries)",
-			 z->name);
-		return FL_EINVAL;
+		snprintf(err, errlen, "%s is secondary but has no primaries (zone.primaries or secondary.primaries)", who);
+		*ret = FL_EINVAL;
+		goto fail;
 	}
-	z->prim = calloc(pl->count, sizeof(*z->prim));
-	if (z->prim == NULL)
-		return FL_ENOMEM;
+	if ((p->prim = calloc(pl->count, sizeof(*p->prim))) == NULL)
+		goto fail;
 	for (size_t i = 0; i < pl->count; i++) {
-		sec_primary_t *p = &z->prim[i];
-		memcpy(&p->addr, &pl->v[i].addr.addr, sizeof(p->addr));
-		p->addrlen = pl->v[i].addr.addrlen;
-		snprintf(p->text, sizeof(p->text), "%s", pl->v[i].addr.text);
+		sec_primary_t *pr = &p->prim[i];
+		memcpy(&pr->addr, &pl->v[i].addr.addr, sizeof(pr->addr));
+		pr->addrlen = pl->v[i].addr.addrlen;
+		snprintf(pr->text, sizeof(pr->text), "%s", pl->v[i].addr.text);
 		if (pl->v[i].has_key) {
 			char kn[1024] = "?";
 			dname_to_str(pl->v[i].key, kn, sizeof(kn));
-			p->key = kr != NULL ? tsig_keyring_find(kr, pl->v[i].key) : NULL;
-			if (p->key == NULL) {
-				snprintf(err, errlen, "zone %s: primary %s uses key '%s', which no file of keys.files defines",
-					 z->name, p->text, kn);
-				return FL_EINVAL;
+			pr->key = kr != NULL ? tsig_keyring_find(kr, pl->v[i].key) : NULL;
+			if (pr->key == NULL) {
+				snprintf(err, errlen, "%s: primary %s uses key '%s', which no file of keys.files defines", who,
+					 pr->text, kn);
+				*ret = FL_EINVAL;
+				goto fail;
 			}
-			size_t l = strlen(p->text);
-			snprintf(p->text + l, sizeof(p->text) - l, " key %s", kn);
+			size_t l = strlen(pr->text);
+			snprintf(pr->text + l, sizeof(pr->text) - l, " key %s", kn);
 		}
-		z->nprim++;
+		p->nprim++;
 	}
-	const char *src = cz->source != NULL ? cz->source : conf->secondary.source;
-	if (src != NULL && parse_source(src, &z->source, &z->sourcelen) != 0) {
-		snprintf(err, errlen, "zone %s: source '%s' is not an IP address", z->name, src);
-		return FL_EINVAL;
+	if (src != NULL && parse_source(src, &p->source, &p->sourcelen) != 0) {
+		snprintf(err, errlen, "%s: source '%s' is not an IP address", who, src);
+		*ret = FL_EINVAL;
+		goto fail;
 	}
-	/* NOTIFY ACL: the zone's own, the global one, else its primaries. */
-	const conf_acl_t *al = cz->notify_allow.count > 0 ? &cz->notify_allow : &conf->secondary.notify_allow;
-	acl_rule_t *rules = NULL;
+	/* NOTIFY ACL: the one given, else the primaries. */
 	size_t nrules = 0;
 	if (al->count > 0) {
-		rules = calloc(al->count, sizeof(*rules));
-		if (rules == NULL)
-			return FL_ENOMEM;
-		memcpy(rules, al->rules, al->count * sizeof(*rules));
+		if ((p->rules = calloc(al->count, sizeof(*p->rules))) == NULL)
+			goto fail;
+		memcpy(p->rules, al->rules, al->count * sizeof(*p->rules));
 		nrules = al->count;
-	} else if (allow_from_primaries(pl, &rules, &nrules) != 0) {
-		return FL_ENOMEM;
+	} else if (allow_from_primaries(pl, &p->rules, &nrules) != 0) {
+		goto fail;
 	}
 	for (size_t i = 0; i < nrules; i++)
-		if (rules[i].has_key && (kr == NULL || tsig_keyring_find(kr, rules[i].key) == NULL)) {
+		if (p->rules[i].has_key && (kr == NULL || tsig_keyring_find(kr, p->rules[i].key) == NULL)) {
 			char kn[1024] = "?";
-			dname_to_str(rules[i].key, kn, sizeof(kn));
-			free(rules);
-			snprintf(err, errlen, "zone %s: notify-allow names key '%s', which no file of keys.files defines",
-				 z->name, kn);
-			return FL_EINVAL;
+			dname_to_str(p->rules[i].key, kn, sizeof(kn));
+			snprintf(err, errlen, "%s: notify-allow names key '%s', which no file of keys.files defines", who, kn);
+			*ret = FL_EINVAL;
+			goto fail;
 		}
-	s->nin_rules[idx] = rules;
-	memcpy(s->nin[idx].origin, z->origin, dname_len(z->origin));
-	s->nin[idx].allow.rules = rules;
-	s->nin[idx].allow.count = nrules;
+	p->allow.rules = p->rules;
+	p->allow.count = nrules;
+	s->prof[s->nprof++] = p;
+	*ret = 0;
+	return p;
+fail:
+	profile_free(p);
+	return NULL;
+}
+
+/* The settings of a configured zone: its own, else the secondary: section's. */
+typedef struct {
+	const conf_notify_list_t *pl;
+	const conf_acl_t *al;
+	const char *src;
+} sec_settings_t;
+
+static sec_settings_t
+settings_of(const conf_t *conf, const conf_zone_t *cz)
+{
+	sec_settings_t st = { cz->primaries.count > 0 ? &cz->primaries : &conf->secondary.primaries,
+			      cz->notify_allow.count > 0 ? &cz->notify_allow : &conf->secondary.notify_allow,
+			      cz->source != NULL ? cz->source : conf->secondary.source };
+	return st;
+}
+
+/* A template over a catalog's own settings: what it leaves empty, the catalog gives. */
+static sec_profile_t *
+template_profile(secondary_t *s, const sec_settings_t *cat, const conf_template_t *t, const tsig_keyring_t *kr,
+		 const char *catname, int *ret, char *err, size_t errlen)
+{
+	char who[1400];
+	snprintf(who, sizeof(who), "template %s (members of catalog %s)", t->id, catname);
+	return profile_new(s, t->primaries.count > 0 ? &t->primaries : cat->pl,
+			   t->notify_allow.count > 0 ? &t->notify_allow : cat->al, t->source != NULL ? t->source : cat->src,
+			   kr, who, ret, err, errlen);
+}
+
+static int
+zone_from_conf(secondary_t *s, const conf_t *conf, const conf_zone_t *cz, const tsig_keyring_t *kr, char *err,
+	       size_t errlen)
+{
+	uint8_t origin[DNAME_MAXLEN], root = 0;
+	char who[1100];
+	int ret;
+	if (dname_from_str(cz->domain, strlen(cz->domain), &root, origin) < 0) {
+		snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
+		return FL_EINVAL;
+	}
+	dname_lower(origin);
+	if (find(s, origin) != NULL) {
+		snprintf(err, errlen, "zone %s is listed twice", cz->domain);
+		return FL_EINVAL;
+	}
+	snprintf(who, sizeof(who), "zone %s", cz->domain);
+	sec_settings_t st = settings_of(conf, cz);
+	const sec_profile_t *prof = profile_new(s, st.pl, st.al, st.src, kr, who, &ret, err, errlen);
+	if (prof == NULL)
+		return ret;
+	sec_zone_t *z = zone_add(s, origin, prof);
+	if (z == NULL)
+		return FL_ENOMEM;
+	if (cz->catalog != CONF_CATALOG_CONSUMER)
+		return 0;
+	/* A consumed catalog: its members take a template by group, else the
+	 * catalog-template, else the catalog's own settings. */
+	z->consumer = true;
+	z->mprof = prof;
+	for (size_t i = 0; i < conf->ntemplate; i++) {
+		sec_profile_t *tp = template_profile(s, &st, &conf->template_[i], kr, z->name, &ret, err, errlen);
+		if (tp == NULL)
+			return ret;
+		tp->cat = z;
+		if ((tp->group = strdup(conf->template_[i].id)) == NULL)
+			return FL_ENOMEM;
+		if (cz->catalog_template != NULL && strcmp(cz->catalog_template, conf->template_[i].id) == 0)
+			z->mprof = tp;
+	}
 	return 0;
 }
 
@@ -286,11 +556,8 @@ secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **out, c
 		goto fail;
 	s->efd = -1;
 	pthread_mutex_init(&s->mu, NULL);
-	s->z = calloc(n, sizeof(*s->z));
-	s->nin = calloc(n, sizeof(*s->nin));
-	s->nin_rules = calloc(n, sizeof(*s->nin_rules));
 	s->inbox = calloc(SEC_INBOX_MAX, sizeof(*s->inbox));
-	if (s->z == NULL || s->nin == NULL || s->nin_rules == NULL || s->inbox == NULL)
+	if (s->inbox == NULL)
 		goto fail;
 	const conf_secondary_t *cs = &conf->secondary;
 	s->lim = (refresh_limits_t){ (uint32_t)cs->refresh_min, (uint32_t)cs->refresh_max, (uint32_t)cs->retry_min,
@@ -309,20 +576,11 @@ secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **out, c
 	for (size_t i = 0; i < conf->nzone; i++) {
 		if (conf_zone_role(conf, i) != CONF_ROLE_SECONDARY)
 			continue;
-		ret = zone_from_conf(s, conf, &conf->zone[i], kr, s->nz, err, errlen);
-		s->nz++;
-		if (ret != 0)
+		if ((ret = zone_from_conf(s, conf, &conf->zone[i], kr, err, errlen)) != 0)
 			goto fail;
-		for (size_t k = 0; k + 1 < s->nz; k++)
-			if (dname_eq(s->z[k].origin, s->z[s->nz - 1].origin)) {
-				snprintf(err, errlen, "zone %s is listed twice", s->z[k].name);
-				ret = FL_EINVAL;
-				goto fail;
-			}
 	}
+	/* NOTIFY ACLs travel with the served versions (zone_t.notify_allow). */
 	s->pol.keyring = kr;
-	s->pol.zones = s->nin;
-	s->pol.nzones = s->nz;
 	*out = s;
 	return 0;
 fail:
@@ -336,15 +594,6 @@ const notifyin_policy_t *
 secondary_notify_policy(const secondary_t *s)
 {
 	return &s->pol;
-}
-
-static sec_zone_t *
-find(const secondary_t *s, const uint8_t *origin)
-{
-	for (size_t i = 0; i < s->nz; i++)
-		if (dname_eq(s->z[i].origin, origin))
-			return &s->z[i];
-	return NULL;
 }
 
 /* ---- persistence ---- */
@@ -531,21 +780,131 @@ replay(sec_zone_t *z, zone_t *z0, size_t *applied)
 static zonedb_t *
 add_placeholders(const secondary_t *s, zonedb_t *db)
 {
-	for (size_t i = 0; i < s->nz; i++) {
-		if (zonedb_get(db, s->z[i].origin) != NULL)
-			continue;
-		zone_t *ph = placeholder_new(s->z[i].origin);
-		zonedb_t *n2 = ph != NULL ? zonedb_with(db, ph) : NULL;
-		if (n2 == NULL) {
-			zone_free(ph);
-			log_warning("zone %s: out of memory for its placeholder (queries get REFUSED until the first transfer)",
-				    s->z[i].name);
-			continue;
-		}
-		zonedb_release(db);
-		db = n2;
+	zone_t **add = calloc(s->nz + 1, sizeof(*add));
+	size_t n = 0;
+	if (add == NULL)
+		goto oom;
+	for (size_t i = 0; i < s->nz; i++)
+		if (zonedb_get(db, s->z[i]->origin) == NULL && (add[n] = placeholder_new(s->z[i])) != NULL)
+			n++;
+	zonedb_t *n2 = zonedb_update(db, add, n, NULL, 0);
+	if (n2 == NULL) {
+		for (size_t i = 0; i < n; i++)
+			zone_free(add[i]);
+		goto oom;
+	}
+	free(add);
+	zonedb_release(db);
+	return n2;
+oom:
+	free(add);
+	log_warning("out of memory for placeholders: zones without a copy get REFUSED until their first transfer");
+	return db;
+}
+
+static const sec_profile_t *member_profile(const secondary_t *s, const sec_zone_t *cat, const char *group);
+
+/* Start-up of one zone: its snapshot plus journal into db. */
+static zonedb_t *
+restore_zone(secondary_t *s, sec_zone_t *z, zonedb_t *db, time_t now)
+{
+	char path[4096], jpath[4096], err[600], warn[600] = "";
+	zpath(s, z, "snapshot", path, sizeof(path));
+	zpath(s, z, "journal", jpath, sizeof(jpath));
+	if (journal_open(jpath, &s->jl, &z->j, warn, sizeof(warn)) != 0) {
+		log_error("zone %s: cannot open the journal %s", z->name, jpath);
+		z->j = NULL;
+	}
+	if (warn[0])
+		log_warning("zone %s: %s", z->name, warn);
+	zone_t *z0 = NULL;
+	int ret = snapshot_read(path, z->origin, &z0, err, sizeof(err));
+	if (ret == FL_ENOENT) {
+		log_notice("zone %s: no copy on disk yet, waiting for the first transfer", z->name);
+		if (z->j != NULL && journal_count(z->j) > 0)
+			journal_reset(z);
+		return db;
+	}
+	if (ret != 0) {
+		log_error("zone %s: snapshot %s unusable (%s): waiting for a transfer", z->name, path, err);
+		journal_reset(z);
+		return db;
+	}
+	z->have_snap = true;
+	z->snap_serial = z0->serial;
+	size_t applied = 0;
+	zone_t *zr = replay(z, z0, &applied);
+	zone_t *fin = NULL;
+	bool reset = false;
+	pipeline_opts_t po = { .policy = SERIAL_KEEP, .history = s->hl, .now = now };
+	char msg[1600];
+	ret = pipeline_startup(zr, &z->j, jpath, &s->jl, &po, &fin, &reset, msg, sizeof(msg));
+	if (ret != 0) {
+		log_error("%s", msg);
+		zone_free(zr);
+		return db;
+	}
+	zonedb_t *n2 = zonedb_with(db, mark(z, fin));
+	if (n2 == NULL) {
+		zone_free(fin);
+		log_error("out of memory restoring zone %s", z->name);
+		return db;
+	}
+	zonedb_release(db);
+	db = n2;
+	z->last_ok = timers_load(s, z);
+	refresh_timers_t t;
+	refresh_from_soa(msg_rd_data(fin->soa->rdata), msg_rd_len(fin->soa->rdata), &s->lim, &t);
+	log_info("zone %s: serving serial %u from disk (snapshot serial %u + %zu journal changesets%s)", z->name,
+		 fin->serial, z->snap_serial, applied, reset ? "; journal reset" : "");
+	if (reset || !snap_covered(z, fin))
+		snap_write(z, fin);
+	else if (applied > 0)
+		z->dirty = true; /* the next snapshot saves the replay at the next start */
+	if (z->last_ok != 0 && now - z->last_ok >= (time_t)t.expire) {
+		zone_set_expire_at(fin, (uint64_t)z->last_ok + t.expire);
+		z->expired = true;
+		zone_set_expired(fin, true);
+		log_error("zone %s: expired while we were down (last refresh %lld s ago, expire %u s): answering "
+			  "SERVFAIL until a transfer succeeds",
+			  z->name, (long long)(now - z->last_ok), t.expire);
 	}
 	return db;
+}
+
+/* Start-up of a consumed catalog: its members are whatever the copy on
+ * disk lists, so a restart knows them without any transfer. */
+static void
+restore_members(secondary_t *s, sec_zone_t *cz, const zone_t *v)
+{
+	char err[1600];
+	catalog_t *c = NULL;
+	if (catalog_parse(v, &c, err, sizeof(err)) != 0) {
+		log_error("catalog %s serial %u on disk: %s: no members restored", cz->name, v->serial, err);
+		return;
+	}
+	size_t added = 0;
+	for (size_t i = 0; i < catalog_count(c); i++) {
+		const catalog_member_t *m = catalog_at(c, i);
+		sec_zone_t *have = find(s, m->name);
+		if (have != NULL) {
+			if (have->owner != cz)
+				log_warning("catalog %s: member %s already comes from %s: ignored", cz->name, have->name,
+					    have->owner != NULL ? have->owner->name : "the configuration");
+			continue;
+		}
+		sec_zone_t *mz = zone_add(s, m->name, member_profile(s, cz, m->group));
+		if (mz == NULL) {
+			log_error("catalog %s: out of memory adding member zones", cz->name);
+			break;
+		}
+		mz->owner = cz;
+		memcpy(mz->label, m->label, (size_t)m->label[0] + 1);
+		added++;
+	}
+	catalog_free(cz->cat);
+	cz->cat = c;
+	log_notice("catalog %s: serial %u from disk lists %zu member zones", cz->name, v->serial, added);
 }
 
 zonedb_t *
@@ -556,70 +915,18 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 	if (s->storage == NULL)
 		return add_placeholders(s, db);
 	time_t now = time(NULL);
+	size_t served = 0;
+	/* Members are appended while we go: they are restored in turn. */
 	for (size_t i = 0; i < s->nz; i++) {
-		sec_zone_t *z = &s->z[i];
-		char path[4096], jpath[4096], err[600], warn[600] = "";
-		zpath(s, z, "snapshot", path, sizeof(path));
-		zpath(s, z, "journal", jpath, sizeof(jpath));
-		if (journal_open(jpath, &s->jl, &z->j, warn, sizeof(warn)) != 0) {
-			log_error("zone %s: cannot open the journal %s", z->name, jpath);
-			z->j = NULL;
-		}
-		if (warn[0])
-			log_warning("zone %s: %s", z->name, warn);
-		zone_t *z0 = NULL;
-		int ret = snapshot_read(path, z->origin, &z0, err, sizeof(err));
-		if (ret == FL_ENOENT) {
-			log_notice("zone %s: no copy on disk yet, waiting for the first transfer", z->name);
-			if (z->j != NULL && journal_count(z->j) > 0)
-				journal_reset(z);
-			continue;
-		}
-		if (ret != 0) {
-			log_error("zone %s: snapshot %s unusable (%s): waiting for a transfer", z->name, path, err);
-			journal_reset(z);
-			continue;
-		}
-		z->have_snap = true;
-		z->snap_serial = z0->serial;
-		size_t applied = 0;
-		zone_t *zr = replay(z, z0, &applied);
-		zone_t *fin = NULL;
-		bool reset = false;
-		pipeline_opts_t po = { .policy = SERIAL_KEEP, .history = s->hl, .now = now };
-		char msg[1600];
-		ret = pipeline_startup(zr, &z->j, jpath, &s->jl, &po, &fin, &reset, msg, sizeof(msg));
-		if (ret != 0) {
-			log_error("%s", msg);
-			zone_free(zr);
-			continue;
-		}
-		zonedb_t *n2 = zonedb_with(db, fin);
-		if (n2 == NULL) {
-			zone_free(fin);
-			log_error("out of memory restoring zone %s", z->name);
-			continue;
-		}
-		zonedb_release(db);
-		db = n2;
-		z->last_ok = timers_load(s, z);
-		refresh_timers_t t;
-		refresh_from_soa(msg_rd_data(fin->soa->rdata), msg_rd_len(fin->soa->rdata), &s->lim, &t);
-		log_notice("zone %s: serving serial %u from disk (snapshot serial %u + %zu journal changesets%s)", z->name,
-			   fin->serial, z->snap_serial, applied, reset ? "; journal reset" : "");
-		if (reset || !snap_covered(z, fin))
-			snap_write(z, fin);
-		else if (applied > 0)
-			z->dirty = true; /* the next snapshot saves the replay at the next start */
-		if (z->last_ok != 0 && now - z->last_ok >= (time_t)t.expire) {
-			zone_set_expire_at(fin, (uint64_t)z->last_ok + t.expire);
-			z->expired = true;
-			zone_set_expired(fin, true);
-			log_error("zone %s: expired while we were down (last refresh %lld s ago, expire %u s): answering "
-				  "SERVFAIL until a transfer succeeds",
-				  z->name, (long long)(now - z->last_ok), t.expire);
-		}
+		sec_zone_t *z = s->z[i];
+		db = restore_zone(s, z, db, now);
+		const zone_t *v = zonedb_get(db, z->origin);
+		if (v != NULL)
+			served++;
+		if (z->consumer && v != NULL)
+			restore_members(s, z, v);
 	}
+	log_notice("secondary: %zu of %zu zones served from disk", served, s->nz);
 	return add_placeholders(s, db);
 }
 
@@ -629,14 +936,15 @@ secondary_merge(const secondary_t *s, const zonedb_t *served, zonedb_t *next)
 	if (s == NULL || next == NULL)
 		return next;
 	for (size_t i = 0; i < s->nz; i++) {
-		const zone_t *have = served != NULL ? zonedb_get(served, s->z[i].origin) : NULL;
-		const zone_t *file = zonedb_get(next, s->z[i].origin);
+		const sec_zone_t *z = s->z[i];
+		const zone_t *have = served != NULL ? zonedb_get(served, z->origin) : NULL;
+		const zone_t *file = zonedb_get(next, z->origin);
 		if (file == have)
 			continue;
 		if (file != NULL)
-			log_warning("zone %s is secondary here: the file %s is ignored", s->z[i].name,
+			log_warning("zone %s is secondary here: the file %s is ignored", z->name,
 				    file->source != NULL ? file->source : "?");
-		zonedb_t *n2 = have != NULL ? zonedb_with(next, (zone_t *)have) : zonedb_without(next, s->z[i].origin);
+		zonedb_t *n2 = have != NULL ? zonedb_with(next, (zone_t *)have) : zonedb_without(next, z->origin);
 		if (n2 == NULL) {
 			zonedb_release(next);
 			return NULL;
@@ -774,14 +1082,14 @@ static void
 start_xfr(sec_zone_t *z)
 {
 	secondary_t *s = z->s;
-	const sec_primary_t *p = &z->prim[z->pi];
+	const sec_primary_t *p = &z->prof->prim[z->pi];
 	xfrc_req_t req;
 	memset(&req, 0, sizeof(req));
 	memcpy(&req.addr, &p->addr, sizeof(req.addr));
 	req.addrlen = p->addrlen;
-	if (z->sourcelen > 0 && z->source.ss_family == p->addr.ss_family) {
-		memcpy(&req.source, &z->source, sizeof(req.source));
-		req.sourcelen = z->sourcelen;
+	if (z->prof->sourcelen > 0 && z->prof->source.ss_family == p->addr.ss_family) {
+		memcpy(&req.source, &z->prof->source, sizeof(req.source));
+		req.sourcelen = z->prof->sourcelen;
 	}
 	req.key = p->key;
 	memcpy(req.origin, z->origin, dname_len(z->origin));
@@ -807,16 +1115,17 @@ start_refresh(sec_zone_t *z)
 	z->state = SZ_RUNNING;
 	s->running++;
 	z->pi = 0;
-	z->axfr = false;
+	z->axfr = z->reset; /* a reset starts from nothing: AXFR */
 	z->have_peer_expire = false;
-	const zone_t *cur = cur_of(s, z->origin);
+	const zone_t *cur = z->reset ? NULL : cur_of(s, z->origin);
 	z->base = (zone_t *)cur;
 	if (z->base != NULL)
 		zone_ref(z->base); /* alive until the transfer ends, whatever gets published */
 	if (cur != NULL)
-		log_info("zone %s: refresh (%s) from %s, our serial %u", z->name, z->cause, z->prim[0].text, cur->serial);
+		log_info("zone %s: refresh (%s) from %s, our serial %u", z->name, z->cause, z->prof->prim[0].text, cur->serial);
 	else
-		log_info("zone %s: refresh (%s) from %s, no copy yet", z->name, z->cause, z->prim[0].text);
+		log_info("zone %s: refresh (%s) from %s, %s", z->name, z->cause, z->prof->prim[0].text,
+			 z->reset ? "reset: whole zone" : "no copy yet");
 	start_xfr(z);
 	if (z->xfr == NULL)
 		refresh_end(z, false); /* the retry timer comes back */
@@ -890,6 +1199,179 @@ kind_str(xfrin_kind_t k)
 	}
 }
 
+/* ---- catalog consumer (RFC 9432 §5) ---- */
+
+static bool
+label_eq(const uint8_t *a, const uint8_t *b)
+{
+	return a[0] == b[0] && memcmp(a + 1, b + 1, a[0]) == 0;
+}
+
+static const sec_profile_t *
+member_profile(const secondary_t *s, const sec_zone_t *cat, const char *group)
+{
+	for (size_t i = 0; group != NULL && i < s->nprof; i++)
+		if (s->prof[i]->cat == cat && strcmp(s->prof[i]->group, group) == 0)
+			return s->prof[i];
+	return cat->mprof;
+}
+
+/* Members of one catalog version that change the served snapshot at once. */
+typedef struct {
+	zone_t **add;
+	uint8_t **del;  /* origins, copied: the zones they name are freed before the update */
+	size_t nadd, ndel;
+	size_t added, removed, reset, moved;
+	bool oom;
+} cat_batch_t;
+
+static void
+batch_del(cat_batch_t *b, const uint8_t *origin)
+{
+	if ((b->del[b->ndel] = malloc(dname_len(origin))) == NULL) {
+		b->oom = true;
+		return;
+	}
+	memcpy(b->del[b->ndel++], origin, dname_len(origin));
+}
+
+/* The member's zone data no longer counts (RFC 9432 §5.4 reset, §5.5
+ * migration to another catalog with another label): the next transfer is a
+ * whole new copy; the old copy serves until it arrives. */
+static void
+member_reset(sec_zone_t *mz, const uint8_t *label)
+{
+	memcpy(mz->label, label, (size_t)label[0] + 1);
+	mz->reset = true;
+	sz_trigger(mz, false, "catalog reset");
+}
+
+/* Does catalog `from` hand member `name` over to catalog `to` (coo, §5.5)? */
+static bool
+coo_allows(const sec_zone_t *from, const uint8_t *name, const sec_zone_t *to)
+{
+	const catalog_member_t *m = from->cat != NULL ? catalog_find(from->cat, name) : NULL;
+	return m != NULL && m->coo != NULL && dname_eq(m->coo, to->origin);
+}
+
+static void
+member_claim(secondary_t *s, sec_zone_t *cz, const catalog_member_t *m, cat_batch_t *b)
+{
+	sec_zone_t *mz = find(s, m->name);
+	if (mz == NULL) {
+		mz = zone_add(s, m->name, member_profile(s, cz, m->group));
+		zone_t *ph = mz != NULL ? placeholder_new(mz) : NULL;
+		if (ph == NULL) {
+			if (mz != NULL)
+				zone_drop(s, mz);
+			b->oom = true;
+			return;
+		}
+		mz->owner = cz;
+		memcpy(mz->label, m->label, (size_t)m->label[0] + 1);
+		b->add[b->nadd++] = ph;
+		b->added++;
+		log_info("catalog %s: member %s added", cz->name, mz->name);
+		sz_trigger(mz, false, "catalog");
+		return;
+	}
+	if (mz->owner == cz) {
+		mz->prof = member_profile(s, cz, m->group); /* the group may have changed */
+		if (!label_eq(mz->label, m->label)) {
+			log_notice("catalog %s: member %s has a new unique label: reset, transferring it anew", cz->name,
+				   mz->name);
+			member_reset(mz, m->label);
+			b->reset++;
+		}
+		return;
+	}
+	if (mz->owner == NULL) {
+		log_warning("catalog %s: member %s is configured here as a zone: the catalog entry is ignored", cz->name,
+			    mz->name);
+		return;
+	}
+	if (!coo_allows(mz->owner, mz->origin, cz)) {
+		log_warning("catalog %s: member %s belongs to catalog %s (no coo to us): ignored (RFC 9432 §5.3)", cz->name,
+			    mz->name, mz->owner->name);
+		return;
+	}
+	log_notice("catalog %s: member %s moves here from catalog %s (coo)", cz->name, mz->name, mz->owner->name);
+	mz->owner = cz;
+	mz->prof = member_profile(s, cz, m->group);
+	if (!label_eq(mz->label, m->label))
+		member_reset(mz, m->label);
+	b->moved++;
+}
+
+/* A new version of a consumed catalog is served: members that appeared are
+ * added (and transferred at once), members that left are removed with
+ * their files, a changed label resets the member. One snapshot update for
+ * the whole batch, so 1,000 new members cost one publication. */
+static void
+cat_apply(sec_zone_t *cz, uint32_t serial, catalog_t *nc)
+{
+	secondary_t *s = cz->s;
+	struct timespec t0, t1;
+	catalog_t *old = cz->cat;
+	size_t nold = old != NULL ? catalog_count(old) : 0;
+	cat_batch_t b = { .add = calloc(catalog_count(nc) + 1, sizeof(zone_t *)),
+			  .del = calloc(nold + 1, sizeof(uint8_t *)) };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (b.add == NULL || b.del == NULL) {
+		log_error("catalog %s serial %u: out of memory: member zones unchanged", cz->name, serial);
+		free(b.add);
+		free(b.del);
+		catalog_free(nc);
+		return;
+	}
+	/* Removals first: a member that left (and is still ours) goes. */
+	for (size_t i = 0; i < nold; i++) {
+		const catalog_member_t *m = catalog_at(old, i);
+		if (catalog_find(nc, m->name) != NULL)
+			continue;
+		sec_zone_t *mz = find(s, m->name);
+		if (mz == NULL || mz->owner != cz)
+			continue; /* never ours, or moved to another catalog */
+		log_info("catalog %s: member %s removed", cz->name, mz->name);
+		batch_del(&b, mz->origin);
+		zone_drop(s, mz);
+		b.removed++;
+	}
+	cz->cat = nc; /* coo checks of other catalogs read the new version from here on */
+	for (size_t i = 0; i < catalog_count(nc) && !b.oom; i++)
+		member_claim(s, cz, catalog_at(nc, i), &b);
+	/* Our new coo entries hand members over to catalogs that already list them. */
+	for (size_t i = 0; i < catalog_count(nc); i++) {
+		const catalog_member_t *m = catalog_at(nc, i);
+		sec_zone_t *mz = m->coo != NULL ? find(s, m->name) : NULL;
+		sec_zone_t *to = m->coo != NULL ? find(s, m->coo) : NULL;
+		const catalog_member_t *tm = to != NULL && to->consumer && to->cat != NULL ? catalog_find(to->cat, m->name)
+											    : NULL;
+		if (mz == NULL || mz->owner != cz || tm == NULL)
+			continue;
+		log_notice("catalog %s: member %s moves to catalog %s (coo)", cz->name, mz->name, to->name);
+		mz->owner = to;
+		mz->prof = member_profile(s, to, tm->group);
+		if (!label_eq(mz->label, tm->label))
+			member_reset(mz, tm->label);
+		b.moved++;
+	}
+	if (b.nadd > 0 || b.ndel > 0)
+		s->hooks.update(s->hooks.arg, b.add, b.nadd, (const uint8_t *const *)b.del, b.ndel);
+	for (size_t i = 0; i < b.ndel; i++)
+		free(b.del[i]);
+	free(b.add);
+	free(b.del);
+	catalog_free(old);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (b.oom)
+		log_error("catalog %s serial %u: out of memory: some members were not added", cz->name, serial);
+	log_notice("catalog %s serial %u: %zu members: %zu added, %zu removed, %zu reset, %zu moved (%.1f ms)", cz->name,
+		   serial, catalog_count(nc), b.added, b.removed, b.reset, b.moved,
+		   (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	pump(s);
+}
+
 /* An incremental transfer: journal and history take the received changesets one by one. */
 static int
 commit_ixfr(sec_zone_t *z, xfrc_t *c, zone_t *fin, char *why, size_t whylen)
@@ -940,10 +1422,16 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 		log_info("zone %s: ZONEMD of serial %u verified", z->name, nz->serial);
 	else if (zst == ZONEMD_UNSUPPORTED)
 		log_notice("zone %s: ZONEMD present but not verifiable: %s", z->name, zwhy);
+	catalog_t *cat = NULL;
+	if (z->consumer && catalog_parse(nz, &cat, why, whylen) != 0) {
+		zone_free(nz); /* a broken catalog changes no member (RFC 9432 §5) */
+		return false;
+	}
 	zone_t *fin = nz;
 	if (res->kind == XFRIN_IXFR && z->base != NULL) {
 		if (commit_ixfr(z, c, fin, why, whylen) != 0) {
 			zone_free(nz);
+			catalog_free(cat);
 			return false;
 		}
 	} else if (z->base != NULL) {
@@ -956,11 +1444,13 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 		int r = pipeline_commit(z->base, nz, z->j, &po, &fin, msg, sizeof(msg));
 		if (r == PIPELINE_UNCHANGED) {
 			zone_free(nz);
+			catalog_free(cat);
 			return true;
 		}
 		if (r != PIPELINE_PUBLISH) {
 			snprintf(why, whylen, "%s", msg);
 			zone_free(nz);
+			catalog_free(cat);
 			return false;
 		}
 	} else {
@@ -970,17 +1460,20 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 	}
 	refresh_timers_t t = timers_of(s, fin);
 	zone_set_expire_at(fin, (uint64_t)time(NULL) + expire_after_refresh(z, &t));
-	s->hooks.publish(s->hooks.arg, fin);
+	publish(z, fin);
+	z->reset = false;
 	char from[16] = "none";
 	if (z->base != NULL)
 		snprintf(from, sizeof(from), "%u", z->base->serial);
 	log_notice("zone %s: %s from %s: serial %s -> %u, %llu records in %llu messages, %llu bytes, %.1f ms%s",
-		   z->name, kind_str(res->kind), z->prim[z->pi].text, from, fin->serial, (unsigned long long)res->records,
+		   z->name, kind_str(res->kind), z->prof->prim[z->pi].text, from, fin->serial, (unsigned long long)res->records,
 		   (unsigned long long)res->messages, (unsigned long long)res->bytes, res->ms,
 		   z->j != NULL ? ", journaled" : "");
 	z->dirty = true;
 	if (!snap_covered(z, fin))
 		snap_write(z, fin);
+	if (cat != NULL)
+		cat_apply(z, fin->serial, cat);
 	return true;
 }
 
@@ -1000,23 +1493,23 @@ on_xfr_done(void *arg, xfrc_t *c)
 	case XFRC_UPTODATE:
 		if (z->base != NULL && res->have_primary_serial && res->primary_serial != z->base->serial)
 			log_warning("zone %s: %s has serial %u, older than ours (%u): keeping ours (RFC 1982)", z->name,
-				    z->prim[z->pi].text, res->primary_serial, z->base->serial);
+				    z->prof->prim[z->pi].text, res->primary_serial, z->base->serial);
 		else
 			log_info("zone %s: up to date at serial %u (%s)", z->name, z->base != NULL ? z->base->serial : 0,
-				 z->prim[z->pi].text);
+				 z->prof->prim[z->pi].text);
 		ok = true;
 		break;
 	case XFRC_DONE:
 		ok = commit(z, c, why, sizeof(why));
 		if (!ok) {
 			log_error("zone %s: %s from %s rejected: %s; still serving serial %u", z->name, kind_str(res->kind),
-				  z->prim[z->pi].text, why, z->base != NULL ? z->base->serial : 0);
+				  z->prof->prim[z->pi].text, why, z->base != NULL ? z->base->serial : 0);
 			snprintf(z->last_err, sizeof(z->last_err), "%s", why);
 			next = true;
 		}
 		break;
 	case XFRC_IXFR_REFUSED:
-		log_notice("zone %s: IXFR from %s failed (%s): falling back to AXFR", z->name, z->prim[z->pi].text,
+		log_notice("zone %s: IXFR from %s failed (%s): falling back to AXFR", z->name, z->prof->prim[z->pi].text,
 			   res->err);
 		xfrc_free(c);
 		z->axfr = true;
@@ -1025,13 +1518,13 @@ on_xfr_done(void *arg, xfrc_t *c)
 			refresh_end(z, false);
 		return;
 	default:
-		log_warning("zone %s: refresh from %s failed: %s", z->name, z->prim[z->pi].text, res->err);
-		snprintf(z->last_err, sizeof(z->last_err), "%s: %s", z->prim[z->pi].text, res->err);
+		log_warning("zone %s: refresh from %s failed: %s", z->name, z->prof->prim[z->pi].text, res->err);
+		snprintf(z->last_err, sizeof(z->last_err), "%.200s: %.300s", z->prof->prim[z->pi].text, res->err);
 		next = true;
 		break;
 	}
 	xfrc_free(c);
-	if (next && z->pi + 1 < z->nprim) {
+	if (next && z->pi + 1 < z->prof->nprim) {
 		z->pi++;
 		z->axfr = false;
 		start_xfr(z);
@@ -1101,8 +1594,8 @@ on_snapshot_timer(evutil_socket_t fd, short what, void *arg)
 {
 	secondary_t *s = arg;
 	for (size_t i = 0; i < s->nz; i++)
-		if (s->z[i].dirty)
-			snap_write(&s->z[i], cur_of(s, s->z[i].origin));
+		if (s->z[i]->dirty)
+			snap_write(s->z[i], cur_of(s, s->z[i]->origin));
 }
 
 int
@@ -1121,7 +1614,7 @@ secondary_start(secondary_t *s, struct event_base *base, const secondary_hooks_t
 	event_add(s->ev_snap, &tv);
 	time_t now = time(NULL);
 	for (size_t i = 0; i < s->nz; i++) {
-		sec_zone_t *z = &s->z[i];
+		sec_zone_t *z = s->z[i];
 		z->ev_refresh = evtimer_new(base, on_refresh_timer, z);
 		z->ev_expire = evtimer_new(base, on_expire_timer, z);
 		if (z->ev_refresh == NULL || z->ev_expire == NULL)
@@ -1149,7 +1642,7 @@ secondary_stop(secondary_t *s)
 	if (s == NULL || s->base == NULL)
 		return;
 	for (size_t i = 0; i < s->nz; i++) {
-		sec_zone_t *z = &s->z[i];
+		sec_zone_t *z = s->z[i];
 		if (z->xfr != NULL) {
 			xfrc_free(z->xfr);
 			z->xfr = NULL;
@@ -1180,17 +1673,15 @@ secondary_free(secondary_t *s)
 	if (s == NULL)
 		return;
 	secondary_stop(s);
-	for (size_t i = 0; i < s->nz; i++) {
-		free(s->z[i].prim);
-		journal_close(s->z[i].j);
-	}
-	for (size_t i = 0; s->nin_rules != NULL && i < s->nz; i++)
-		free(s->nin_rules[i]);
+	for (size_t i = 0; i < s->nz; i++)
+		zone_release(s->z[i]);
+	for (size_t i = 0; i < s->nprof; i++)
+		profile_free(s->prof[i]);
 	if (s->efd >= 0)
 		close(s->efd);
 	pthread_mutex_destroy(&s->mu);
-	free(s->nin_rules);
-	free(s->nin);
+	free(s->prof);
+	free(s->tab);
 	free(s->inbox);
 	free(s->z);
 	free(s->storage);

@@ -38,8 +38,10 @@ typedef struct secondary secondary_t;
 typedef struct secondary_hooks {
 	/** The served version of a zone, or NULL. */
 	const zone_t *(*current)(void *arg, const uint8_t *origin);
-	/** Publish z as the zone's new version (the snapshot takes its reference). */
-	void (*publish)(void *arg, zone_t *z);
+	/** One new snapshot: add (new versions, distinct origins, replacing the
+	 *  served ones; the snapshot takes their references; on failure they are
+	 *  freed and the served snapshot stays) minus the zones named in del. */
+	void (*update)(void *arg, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel);
 	void *arg;
 } secondary_hooks_t;
 

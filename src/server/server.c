@@ -536,6 +536,16 @@ notify_log_ok(worker_shared_t *sh, uint64_t now, uint64_t *dropped)
 	}
 }
 
+/* NOTIFY ACL of a secondary zone, read from the served snapshot: the
+ * worker is inside its QSBR read section, so the version (and the ACL the
+ * secondary role keeps alive for it) cannot go away meanwhile. */
+static const acl_t *
+worker_notify_acl(const void *ctx, const uint8_t *origin)
+{
+	const zone_t *z = zonedb_get(ctx, origin);
+	return z != NULL ? z->notify_allow : NULL;
+}
+
 size_t
 worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const struct sockaddr *peer, uint8_t *out,
 	      size_t cap)
@@ -544,7 +554,10 @@ worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const st
 	char line[2600];
 	size_t len = 0;
 	socklen_t plen = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	notifyin_verdict_t v = notifyin_handle(sh->nin, q, qlen, peer, plen, (uint64_t)time(NULL), out, cap, &len, &ev,
+	notifyin_policy_t pol = *sh->nin;
+	pol.lookup = worker_notify_acl;
+	pol.ctx = atomic_load_explicit(&((worker_shared_t *)sh)->db, memory_order_acquire);
+	notifyin_verdict_t v = notifyin_handle(&pol, q, qlen, peer, plen, (uint64_t)time(NULL), out, cap, &len, &ev,
 					       line, sizeof(line));
 	if (v == NOTIFYIN_ACCEPTED) {
 		log_info("%s", line);

@@ -50,13 +50,13 @@ hint_serial(const uint8_t *msg, size_t len, const pkt_query_t *q, uint32_t *seri
 	return true;
 }
 
-static const notifyin_zone_t *
+static const acl_t *
 find_zone(const notifyin_policy_t *pol, const uint8_t *origin)
 {
 	for (size_t i = 0; i < pol->nzones; i++)
 		if (dname_eq(pol->zones[i].origin, origin))
-			return &pol->zones[i];
-	return NULL;
+			return &pol->zones[i].allow;
+	return pol->lookup != NULL ? pol->lookup(pol->ctx, origin) : NULL;
 }
 
 notifyin_verdict_t
@@ -110,14 +110,14 @@ notifyin_handle(const notifyin_policy_t *pol, const uint8_t *msg, size_t len, co
 		signed_ok = true;
 		snprintf(keyinfo, sizeof(keyinfo), " (key %s)", kn);
 	}
-	const notifyin_zone_t *z = find_zone(pol, q.qname);
-	if (z == NULL) {
+	const acl_t *allow = find_zone(pol, q.qname);
+	if (allow == NULL) {
 		rcode = RCODE_NOTAUTH;
 		snprintf(log, loglen, "NOTIFY for %s from %s%s: not a secondary zone here, NOTAUTH", zname, from,
 			 keyinfo);
 		goto answer;
 	}
-	if (!acl_match(&z->allow, peer, signed_ok ? ctx.key_name : NULL)) {
+	if (!acl_match(allow, peer, signed_ok ? ctx.key_name : NULL)) {
 		rcode = RCODE_REFUSED;
 		snprintf(log, loglen, "NOTIFY for %s from %s%s: not allowed by notify-allow, REFUSED", zname, from,
 			 keyinfo[0] ? keyinfo : " (unsigned)");

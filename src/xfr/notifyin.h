@@ -38,6 +38,10 @@ typedef struct notifyin_policy {
 	const tsig_keyring_t *keyring; /*!< NULL: every signed NOTIFY gets BADKEY */
 	const notifyin_zone_t *zones;  /*!< nzones entries (searched linearly: NOTIFY is rare) */
 	size_t nzones;
+	/** Zones not in zones[] (zones that come and go, e.g. catalog members): their
+	 *  ACL, or NULL when we are not secondary for origin. May be NULL. */
+	const acl_t *(*lookup)(const void *ctx, const uint8_t *origin);
+	const void *ctx;
 } notifyin_policy_t;
 
 /** An accepted NOTIFY, for the control thread. */

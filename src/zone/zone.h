@@ -47,6 +47,7 @@ typedef struct zone_node {
 } zone_node_t;
 
 typedef struct zone zone_t;
+struct acl;
 
 struct zone {
 	uint8_t origin[255];
@@ -75,6 +76,12 @@ struct zone {
 	/** Secondary: when the zone expires (seconds since the epoch), for
 	 * EDNS EXPIRE (RFC 7314); 0 on a primary. Written like expired. */
 	uint64_t expire_at;
+	/** Secondary zones: who may NOTIFY it (owned by the secondary role, which
+	 * outlives every snapshot holding the version); NULL elsewhere. Set
+	 * before publication, read by the query workers. */
+	const struct acl *notify_allow;
+	/** An RFC 9432 catalog: not meant to be queried (queries get REFUSED). */
+	uint8_t catalog;
 	arena_t arena;
 };
 

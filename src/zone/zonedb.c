@@ -125,6 +125,50 @@ zonedb_without(const zonedb_t *old, const uint8_t *origin)
 	return db_build(zones, k);
 }
 
+/* Index of the zone named origin in db, or -1. */
+static long
+db_index(const zonedb_t *db, const uint8_t *origin)
+{
+	size_t len = dname_len(origin);
+	for (uint32_t j = dname_hash(origin, len) & db->mask; db->hash[j] != 0; j = (j + 1) & db->mask) {
+		const zone_t *z = db->zones[db->hash[j] - 1];
+		if (z->origin_len == len && memcmp(z->origin, origin, len) == 0)
+			return (long)db->hash[j] - 1;
+	}
+	return -1;
+}
+
+zonedb_t *
+zonedb_update(const zonedb_t *old, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel)
+{
+	size_t n = old ? old->n : 0;
+	zone_t **zones = malloc((n + nadd + 1) * sizeof(*zones));
+	uint8_t *drop = calloc(n + 1, 1);
+	if (zones == NULL || drop == NULL) {
+		free(zones);
+		free(drop);
+		return NULL;
+	}
+	for (size_t i = 0; old != NULL && i < nadd + ndel; i++) {
+		long at = db_index(old, i < nadd ? add[i]->origin : del[i - nadd]);
+		if (at >= 0)
+			drop[at] = 1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
+			continue;
+		zone_ref(old->zones[i]);
+		zones[k++] = old->zones[i];
+	}
+	free(drop);
+	for (size_t i = 0; i < nadd; i++) {
+		zone_ref(add[i]);
+		zones[k++] = add[i];
+	}
+	return db_build(zones, k);
+}
+
 const zone_t *
 zonedb_get(const zonedb_t *db, const uint8_t *origin)
 {

@@ -38,6 +38,14 @@ zonedb_t *zonedb_from(zone_t *const *zones, size_t n);
  */
 zonedb_t *zonedb_with(const zonedb_t *old, zone_t *z);
 
+/**
+ * \brief New snapshot = old minus the zones named in del, plus add (which
+ * replace zones of the same origin): a batch of membership changes costs
+ * one snapshot, not one per zone. Same reference rules as zonedb_with.
+ * \return new snapshot or NULL on OOM (old untouched, no reference taken).
+ */
+zonedb_t *zonedb_update(const zonedb_t *old, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel);
+
 /** \brief New snapshot without the zone named origin. NULL on OOM. */
 zonedb_t *zonedb_without(const zonedb_t *old, const uint8_t *origin);
 
