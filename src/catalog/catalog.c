@@ -44,8 +44,7 @@ typedef struct {
 	catalog_t *c;
 	char *err;
 	size_t errlen;
-	uint32_t zones; /* node index of zones.<cat> */
-	prop_t prop;    /* kind of the last property node read */
+	prop_t prop; /* kind of the last property node read */
 } parse_t;
 
 /* ---- Messages ---- */
@@ -175,9 +174,9 @@ read_member(parse_t *p, uint32_t i)
 	const zone_node_t *n = &z->nodes[i];
 	const zone_rrset_t *rs = zone_node_rrset(n, RR_PTR);
 	if (rs == NULL)
-		return refuse(p, "", n->name, "has no PTR: a member node holds exactly one (RFC 9432 §4.3)");
+		return refuse(p, "", n->name, "has no PTR: a member node holds exactly one (RFC 9432 §4.1)");
 	if (rs->count != 1)
-		return refuse(p, "", n->name, "has %u PTR RRs: a member node holds exactly one (RFC 9432 §4.3)",
+		return refuse(p, "", n->name, "has %u PTR RRs: a member node holds exactly one (RFC 9432 §4.1)",
 			      rs->count);
 	uint8_t t[DNAME_MAXLEN];
 	int tl = ptr_target(rs, t);
@@ -199,13 +198,13 @@ read_member(parse_t *p, uint32_t i)
 	return 0;
 }
 
-/* coo.<member> (§4.4.1): exactly one PTR RR; its target is kept for the consumer to judge. */
+/* coo.<member> (§4.3.1): exactly one PTR RR; its target is kept for the consumer to judge. */
 static int
 read_coo(parse_t *p, const zone_node_t *n, member_t *m)
 {
 	const zone_rrset_t *rs = zone_node_rrset(n, RR_PTR);
 	if (rs == NULL || rs->count != 1)
-		return refuse(p, "", n->name, "has %u PTR RRs: the coo property holds exactly one (RFC 9432 §4.4.1)",
+		return refuse(p, "", n->name, "has %u PTR RRs: the coo property holds exactly one (RFC 9432 §4.3.1)",
 			      rs == NULL ? 0u : rs->count);
 	uint8_t t[DNAME_MAXLEN];
 	int tl = ptr_target(rs, t);
@@ -215,7 +214,7 @@ read_coo(parse_t *p, const zone_node_t *n, member_t *m)
 	return m->pub.coo == NULL ? FL_ENOMEM : 0;
 }
 
-/* group.<member> (§4.4.2): the first string of the first TXT RR; other types here are ignored. */
+/* group.<member> (§4.3.2): the first string of the first TXT RR; other types here are ignored. */
 static int
 read_group(parse_t *p, const zone_node_t *n, member_t *m)
 {
@@ -253,7 +252,7 @@ read_property(parse_t *p, uint32_t i)
 		p->prop = PROP_GROUP;
 		return read_group(p, n, m);
 	}
-	p->prop = PROP_OTHER; /* ext. (§4.4.3) and properties we do not know are ignored */
+	p->prop = PROP_OTHER; /* ext. (§4.4) and properties we do not know are ignored */
 	return 0;
 }
 
@@ -268,7 +267,7 @@ read_members(parse_t *p)
 	if (zn == NULL)
 		return 0; /* no members */
 	if (zone_node_rrset(zn, RR_PTR) != NULL)
-		return refuse(p, "", zn->name, "has a PTR: members are one label below it (RFC 9432 §4.3)");
+		return refuse(p, "", zn->name, "has a PTR: members are one label below it (RFC 9432 §4.1)");
 	uint32_t zi = zone_node_index(z, zn), end = zi + 1;
 	/* Descendants follow zones.<cat> contiguously; the first node whose parent comes before it is outside. */
 	while (end < z->nnodes && z->nodes[end].parent >= zi)
@@ -279,7 +278,6 @@ read_members(parse_t *p)
 	if (p->c->m == NULL)
 		return FL_ENOMEM;
 	memset(p->c->m, 0, (end - zi - 1) * sizeof(member_t));
-	p->zones = zi;
 	for (uint32_t i = zi + 1; i < end; i++) {
 		const zone_node_t *n = &z->nodes[i];
 		int ret;
@@ -658,7 +656,7 @@ catalog_new_label(const uint8_t *name, uint64_t salt, uint8_t out[17])
 	if (len > 0)
 		dname_lower(buf);
 	for (int i = 0; i < 8; i++)
-		buf[len + (size_t)i] = (uint8_t)(salt >> (8 * i));
+		buf[len + (size_t)i] = (uint8_t)(salt >> (56 - 8 * i));
 	SHA256(buf, len + 8, md);
 	out[0] = 16;
 	for (int i = 0; i < 8; i++) {

@@ -7,8 +7,8 @@
  *
  * A catalog `<cat>` holds `version.<cat> TXT "2"` and one node per member,
  * `<unique-N>.zones.<cat> PTR <member zone>`, with optional properties
- * below it: `coo.<unique-N>.zones.<cat> PTR <other catalog>` (§4.4.1) and
- * `group.<unique-N>.zones.<cat> TXT "<group>"` (§4.4.2). Everything else
+ * below it: `coo.<unique-N>.zones.<cat> PTR <other catalog>` (§4.3.1) and
+ * `group.<unique-N>.zones.<cat> TXT "<group>"` (§4.3.2). Everything else
  * (ext. properties, unknown properties, other names) is ignored.
  *
  * A catalog that breaks the rules is refused as a whole (RFC 9432 calls it
@@ -28,9 +28,9 @@
 typedef struct catalog_member {
 	const uint8_t *name;  /*!< member zone origin, lowercased wire name */
 	const uint8_t *label; /*!< its unique-N label as one wire label (length octet + octets), as in the catalog */
-	const char *group;    /*!< group property (TXT, §4.4.2): first character-string of the first TXT RR in
+	const char *group;    /*!< group property (TXT, §4.3.2): first character-string of the first TXT RR in
 				   canonical order, NUL-terminated; NULL when absent or empty */
-	const uint8_t *coo;   /*!< coo property (PTR, §4.4.1): target catalog origin, lowercased wire; NULL when absent */
+	const uint8_t *coo;   /*!< coo property (PTR, §4.3.1): target catalog origin, lowercased wire; NULL when absent */
 } catalog_member_t;
 
 /** The members of one catalog version (opaque; owns one arena). */
@@ -44,8 +44,8 @@ typedef struct catalog catalog_t;
  *    version"; §4.2.1);
  *  - `zones.<cat>` itself has a PTR RRset;
  *  - a member node (a child of `zones.<cat>`) has no PTR RRset or more than
- *    one PTR RR (§4.3), whatever else it holds;
- *  - a member PTR target is the catalog origin or below it;
+ *    one PTR RR (§4.1), whatever else it holds;
+ *  - a member PTR target is not a valid name, or is the catalog origin or below it;
  *  - two member nodes name the same zone (both owners are named);
  *  - a coo node has other than exactly one PTR RR, or a coo target is not
  *    a valid name;

@@ -1291,7 +1291,7 @@ member_claim(secondary_t *s, sec_zone_t *cz, const catalog_member_t *m, cat_batc
 		return;
 	}
 	if (!coo_allows(mz->owner, mz->origin, cz)) {
-		log_warning("catalog %s: member %s belongs to catalog %s (no coo to us): ignored (RFC 9432 §5.3)", cz->name,
+		log_warning("catalog %s: member %s belongs to catalog %s (no coo to us): ignored (RFC 9432 §5.2)", cz->name,
 			    mz->name, mz->owner->name);
 		return;
 	}

@@ -732,6 +732,66 @@ test_zone_roles(void **state)
 	conf_free(&c);
 }
 
+static void
+test_catalogs(void **state)
+{
+	static const char yaml[] = "zone:\n"
+				   "  - domain: catalog.flame.invalid.\n    catalog: producer\n"
+				   "  - domain: b.test\n    catalog-group: premium\n"
+				   "  - domain: cat.example.\n    role: secondary\n    catalog: consumer\n"
+				   "    primaries: [ \"192.0.2.1\" ]\n    catalog-template: std\n"
+				   "template:\n"
+				   "  - id: std\n    primaries: [ \"198.51.100.1@5300\" ]\n"
+				   "  - id: premium\n    notify-allow: [ \"198.51.100.0/28\" ]\n    source: 198.51.100.53\n";
+	conf_t c;
+	char err[512];
+	int ret = conf_load_mem(yaml, strlen(yaml), "c.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.zone[0].catalog, CONF_CATALOG_PRODUCER);
+	assert_int_equal(c.zone[1].catalog, CONF_CATALOG_NONE);
+	assert_string_equal(c.zone[1].catalog_group, "premium");
+	assert_int_equal(c.zone[2].catalog, CONF_CATALOG_CONSUMER);
+	assert_string_equal(c.zone[2].catalog_template, "std");
+	assert_int_equal(c.ntemplate, 2);
+	const conf_template_t *t = conf_template_find(&c, "std");
+	assert_non_null(t);
+	assert_int_equal(t->primaries.count, 1);
+	assert_string_equal(t->primaries.v[0].addr.text, "198.51.100.1@5300");
+	t = conf_template_find(&c, "premium");
+	assert_non_null(t);
+	assert_int_equal(t->primaries.count, 0); /* the catalog's own */
+	assert_int_equal(t->notify_allow.count, 1);
+	assert_string_equal(t->source, "198.51.100.53");
+	assert_null(conf_template_find(&c, "nope"));
+	conf_free(&c);
+
+	static const struct {
+		const char *yaml, *err;
+	} bad[] = {
+		{ "zone:\n  - domain: a.\n    catalog: producer\n  - domain: b.\n    catalog: producer\n",
+		  "c.yaml: zones a. and b. are both 'catalog: producer' (one is allowed)" },
+		{ "zone:\n  - domain: a.\n    catalog: producer\n    role: secondary\n",
+		  "c.yaml: zone a.: a produced catalog must have role primary" },
+		{ "zone:\n  - domain: a.\n    catalog: consumer\n", "c.yaml: zone a.: a consumed catalog must have role secondary" },
+		{ "zone:\n  - domain: a.\n    role: secondary\n    catalog: consumer\n    catalog-template: x\n",
+		  "c.yaml: zone a.: catalog-template 'x' is not the id of a template entry" },
+		{ "template:\n  - id: x\n  - id: x\n", "c.yaml: template id 'x' is used twice" },
+		{ "template:\n  - primaries: [ \"192.0.2.1\" ]\n", "c.yaml:2:5: template: every entry needs 'id'" },
+		{ "zone:\n  - domain: a.\n    catalog: maybe\n", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = conf_load_mem(bad[i].yaml, strlen(bad[i].yaml), "c.yaml", &c, err, sizeof(err));
+		assert_int_equal(ret, FL_ESYNTAX);
+		if (bad[i].err != NULL)
+			assert_string_equal(err, bad[i].err);
+		else
+			assert_non_null(strstr(err, "catalog"));
+		conf_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -749,6 +809,7 @@ main(void)
 		cmocka_unit_test(test_secondary),
 		cmocka_unit_test(test_secondary_set),
 		cmocka_unit_test(test_zone_roles),
+		cmocka_unit_test(test_catalogs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
