@@ -1504,7 +1504,7 @@ on_xfr_done(void *arg, xfrc_t *c)
 		if (!ok) {
 			log_error("zone %s: %s from %s rejected: %s; still serving serial %u", z->name, kind_str(res->kind),
 				  z->prof->prim[z->pi].text, why, z->base != NULL ? z->base->serial : 0);
-			snprintf(z->last_err, sizeof(z->last_err), "%s", why);
+			snprintf(z->last_err, sizeof(z->last_err), "%.500s", why);
 			next = true;
 		}
 		break;
