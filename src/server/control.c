@@ -166,6 +166,12 @@ control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next)
 	for (size_t i = 0; i < zonedb_count(next); i++) {
 		const zone_t *z = zonedb_at(next, i);
 		const zone_t *o = prev != NULL ? zonedb_get(prev, z->origin) : NULL;
+		/* A new member of our catalog: the secondaries learn it from the
+		 * catalog's NOTIFY and transfer it then; a NOTIFY now would only
+		 * reach secondaries that do not know the zone yet (NOTAUTH). */
+		if (o == NULL && ctl->catprod != NULL && z->notify_allow == NULL &&
+		    !dname_eq(z->origin, catprod_origin(ctl->catprod)))
+			continue;
 		if (o == NULL || o->serial != z->serial)
 			notify_zone_changed(ctl->notify, z, now); /* failures are logged there */
 	}

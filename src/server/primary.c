@@ -36,7 +36,9 @@ struct primary {
 	size_t npolicies;
 	journal_limits_t jl;
 	primary_journal_t *js;
-	size_t njs;
+	size_t njs, capjs;
+	uint32_t *jtab;             /* index + 1 into js by origin hash (open addressing) */
+	size_t jmask;
 	/* Zones whose serial at start-up is not the one served before the
 	 * restart (changed while we were down): NOTIFYed once the loop runs. */
 	uint8_t (*changed)[DNAME_MAXLEN];
@@ -82,6 +84,7 @@ primary_free(primary_t *p)
 	for (size_t i = 0; i < p->njs; i++)
 		journal_close(p->js[i].j);
 	free(p->js);
+	free(p->jtab);
 	free(p->changed);
 	free(p->policies);
 	free(p->storage);
@@ -111,24 +114,66 @@ zone_path(const primary_t *p, const uint8_t *origin, const char *ext, char *buf,
 	snprintf(buf, len, "%s/%s%s", p->storage, name, ext);
 }
 
-/* The zone's journal, opened on first use; NULL without storage or on failure (logged). */
+static int
+jtab_grow(primary_t *p)
+{
+	size_t n = p->jtab != NULL ? (p->jmask + 1) * 2 : 64;
+	uint32_t *t = calloc(n, sizeof(*t));
+	if (t == NULL)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < p->njs; i++) {
+		size_t h = dname_hash(p->js[i].origin, dname_len(p->js[i].origin)) & (n - 1);
+		while (t[h] != 0)
+			h = (h + 1) & (n - 1);
+		t[h] = (uint32_t)i + 1;
+	}
+	free(p->jtab);
+	p->jtab = t;
+	p->jmask = n - 1;
+	return 0;
+}
+
+/* The zone's journal slot (a hash lookup: 10,000 zones at start-up). With
+ * create, the journal is opened, or created, when the slot has none; else
+ * only a journal file that exists is opened (no new file per zone at start).
+ * NULL without storage or on out of memory; *slot NULL on failure (logged). */
 static journal_t **
-journal_of(primary_t *p, const uint8_t *origin)
+journal_of(primary_t *p, const uint8_t *origin, bool create)
 {
 	if (p->storage == NULL)
 		return NULL;
-	for (size_t i = 0; i < p->njs; i++)
-		if (dname_eq(p->js[i].origin, origin))
-			return &p->js[i].j;
-	primary_journal_t *g = realloc(p->js, (p->njs + 1) * sizeof(*g));
-	if (g == NULL)
-		return NULL;
-	p->js = g;
-	primary_journal_t *e = &p->js[p->njs];
-	memcpy(e->origin, origin, dname_len(origin));
-	e->j = NULL;
+	size_t olen = dname_len(origin), h = 0;
+	primary_journal_t *e = NULL;
+	if (p->jtab != NULL)
+		for (h = dname_hash(origin, olen) & p->jmask; p->jtab[h] != 0; h = (h + 1) & p->jmask)
+			if (dname_eq(p->js[p->jtab[h] - 1].origin, origin)) {
+				e = &p->js[p->jtab[h] - 1];
+				break;
+			}
+	if (e == NULL) {
+		if ((p->jtab == NULL || (p->njs + 1) * 2 > p->jmask + 1) && jtab_grow(p) != 0)
+			return NULL;
+		if (p->njs == p->capjs) {
+			size_t ncap = p->capjs ? p->capjs * 2 : 64;
+			primary_journal_t *g = realloc(p->js, ncap * sizeof(*g));
+			if (g == NULL)
+				return NULL;
+			p->js = g;
+			p->capjs = ncap;
+		}
+		e = &p->js[p->njs];
+		memcpy(e->origin, origin, olen);
+		e->j = NULL;
+		for (h = dname_hash(origin, olen) & p->jmask; p->jtab[h] != 0; h = (h + 1) & p->jmask)
+			;
+		p->jtab[h] = (uint32_t)++p->njs;
+	}
+	if (e->j != NULL)
+		return &e->j;
 	char path[4096], warn[1024] = "";
 	zone_path(p, origin, "journal", path, sizeof(path));
+	if (!create && access(path, F_OK) != 0)
+		return &e->j;
 	int ret = journal_open(path, &p->jl, &e->j, warn, sizeof(warn));
 	if (warn[0])
 		log_warning("%s", warn);
@@ -136,7 +181,6 @@ journal_of(primary_t *p, const uint8_t *origin)
 		log_error("journal %s: %s (transfers of this zone fall back to AXFR-style)", path, fl_strerror(ret));
 		e->j = NULL;
 	}
-	p->njs++;
 	return &e->j;
 }
 
@@ -255,7 +299,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 	for (size_t i = 0; i < n; i++) {
 		zone_t *z = (zone_t *)zonedb_at(loaded, i);
 		out[i] = z;
-		journal_t **j = journal_of(p, z->origin);
+		journal_t **j = journal_of(p, z->origin, false);
 		if (j == NULL)
 			continue; /* no storage: the file's serial, history starts now */
 		/* Same content as the last published version: serve it at that serial. */
@@ -263,8 +307,8 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		char hex[65], now_hex[65];
 		zone_t *cand = z;
 		bool had_state = state_load(p, z->origin, &saved, hex);
-		if (had_state && content_digest(z, now_hex) == 0 &&
-		    strcmp(hex, now_hex) == 0 && saved != z->serial) {
+		bool same = had_state && content_digest(z, now_hex) == 0 && strcmp(hex, now_hex) == 0;
+		if (same && saved != z->serial) {
 			zone_t *c2 = NULL;
 			if (zone_set_serial(z, saved, &c2) == 0) {
 				cand = c2;
@@ -289,7 +333,8 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		out[i] = fin;
 		if (had_state && fin->serial != saved)
 			remember_changed(p, fin->origin);
-		state_save(p, fin);
+		if (!same || fin->serial != saved)
+			state_save(p, fin); /* one fsync per zone: only when something changed */
 	}
 	db = zonedb_from(out, n);
 done:
@@ -326,7 +371,7 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 			out[k++] = z;
 			continue;
 		}
-		journal_t **j = journal_of(p, z->origin);
+		journal_t **j = journal_of(p, z->origin, old != NULL) /* a new zone has no changeset yet */;
 		zone_t *fin = NULL;
 		char msg[1600];
 		pipeline_opts_t zo = opts_for(p, z->origin);

@@ -1305,7 +1305,7 @@ member_claim(secondary_t *s, sec_zone_t *cz, const catalog_member_t *m, cat_batc
 		b->add[b->nadd++] = ph;
 		b->added++;
 		log_info("catalog %s: member %s added", cz->name, mz->name);
-		sz_trigger(mz, false, "catalog");
+		sz_trigger(mz, true, "catalog"); /* ahead of timer refreshes: the primary just announced it */
 		return;
 	}
 	if (mz->owner == cz) {
