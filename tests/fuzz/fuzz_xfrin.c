@@ -85,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const acl_rule_t any = { AF_INET, { 0 }, 0, false, { 0 } };
 	notifyin_zone_t nz = { .allow = { &any, 1 } };
 	memcpy(nz.origin, origin, dname_len(origin));
-	notifyin_policy_t pol = { NULL, &nz, 1 };
+	notifyin_policy_t pol = { NULL, &nz, 1, NULL, NULL };
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(53) };
 	uint8_t out[4096];
 	size_t outlen = 0;

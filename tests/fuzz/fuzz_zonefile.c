@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog/catalog.h"
 #include "zone/zonefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,7 +20,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	zonefile_opts_t opts = { .base_dir = "tests/unit/data/zones" };
 	zonefile_error_t err;
 	zone_t *z = NULL;
-	if (zonefile_load_mem((const char *)data, size, "fuzz.zone", origin, &opts, &z, &err) == 0)
+	if (zonefile_load_mem((const char *)data, size, "fuzz.zone", origin, &opts, &z, &err) == 0) {
+		/* Every loadable zone is also read as an RFC 9432 catalog. */
+		catalog_t *c = NULL;
+		char why[512];
+		if (catalog_parse(z, &c, why, sizeof(why)) == 0) {
+			for (size_t i = 0; i < catalog_count(c); i++)
+				if (catalog_find(c, catalog_at(c, i)->name) != catalog_at(c, i))
+					__builtin_trap();
+			catalog_free(c);
+		}
 		zone_free(z);
+	}
 	return 0;
 }

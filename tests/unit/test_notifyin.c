@@ -138,7 +138,7 @@ setup(void **state)
 	fx.zones[1].allow = (acl_t){ &fx.rules[2], 1 };
 	memcpy(fx.zones[2].origin, org_w, sizeof(org_w));
 	fx.zones[2].allow = (acl_t){ NULL, 0 };
-	fx.pol = (notifyin_policy_t){ fx.kr, fx.zones, 3 };
+	fx.pol = (notifyin_policy_t){ fx.kr, fx.zones, 3, NULL, NULL };
 	return 0;
 }
 
@@ -573,7 +573,7 @@ test_notauth_zone(void **state)
 	log_has(&r, "www.example.com.");
 
 	/* No secondary zones at all. */
-	notifyin_policy_t none = { fx.kr, NULL, 0 };
+	notifyin_policy_t none = { fx.kr, NULL, 0, NULL, NULL };
 	ql = notify(&m, com_w, sizeof(com_w));
 	handle_pol(&none, m.b, m.len, &p, T0, &r);
 	assert_int_equal(r.v, NOTIFYIN_REFUSED);
@@ -1032,6 +1032,46 @@ test_mutations(void **state)
 	assert_true(accepted > 0);
 }
 
+/* Zones that come and go (catalog members) are found through the lookup
+ * callback: its ACL applies, and no answer from it means NOTAUTH. */
+static const acl_t *
+lookup_net(const void *ctx, const uint8_t *origin)
+{
+	const acl_t *net = ctx;
+	return dname_eq(origin, net_w) ? net : NULL;
+}
+
+static void
+test_lookup(void **state)
+{
+	m_t m;
+	res_t r;
+	acl_t net = { &fx.rules[0], 2 }; /* 192.0.2.0/24 */
+	notifyin_policy_t pol = { fx.kr, NULL, 0, lookup_net, &net };
+	peer_t p = peer4("192.0.2.1", 5300);
+	size_t ql = notify(&m, net_w, sizeof(net_w));
+	handle_pol(&pol, m.b, m.len, &p, T0, &r);
+	assert_int_equal(r.v, NOTIFYIN_ACCEPTED);
+	check_reply(&r, &m, ql, R_NOERROR, 0);
+	assert_memory_equal(r.ev.origin, net_w, sizeof(net_w));
+	/* the callback's ACL, not the static one of example.net. (198.51.100.7 with a key) */
+	p = peer4("198.51.100.7", 53);
+	handle_pol(&pol, m.b, m.len, &p, T0, &r);
+	assert_int_equal(r.v, NOTIFYIN_REFUSED);
+	check_reply(&r, &m, ql, R_REFUSED, 0);
+	/* a zone the callback does not know */
+	ql = notify(&m, com_w, sizeof(com_w));
+	p = peer4("192.0.2.1", 5300);
+	handle_pol(&pol, m.b, m.len, &p, T0, &r);
+	assert_int_equal(r.v, NOTIFYIN_REFUSED);
+	check_reply(&r, &m, ql, R_NOTAUTH, 0);
+	/* the static list is searched first */
+	pol.zones = fx.zones;
+	pol.nzones = 1; /* example.com.: 192.0.2.0/24 */
+	handle_pol(&pol, m.b, m.len, &p, T0, &r);
+	assert_int_equal(r.v, NOTIFYIN_ACCEPTED);
+}
+
 int
 main(void)
 {
@@ -1041,7 +1081,7 @@ main(void)
 		cmocka_unit_test(test_tsig_errors),     cmocka_unit_test(test_formerr),
 		cmocka_unit_test(test_drop),            cmocka_unit_test(test_serial_hint),
 		cmocka_unit_test(test_helpers),         cmocka_unit_test(test_truncations),
-		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_mutations),       cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -227,6 +227,98 @@ test_zonedb(void **state)
 	zonedb_release(db4); /* frees everything: ASan checks */
 }
 
+/* A zone with only SOA and NS at origin (text, absolute). */
+static zone_t *
+tiny_zone(const char *origin)
+{
+	char text[1024];
+	zone_error_t err;
+	snprintf(text, sizeof(text), "%s 60 IN SOA ns.%s h.%s 1 1 1 1 1\n%s 60 IN NS ns.%s\nns.%s 60 IN A 192.0.2.1\n",
+		 origin, origin, origin, origin, origin, origin);
+	zone_t *z = tu_zone(origin, text, &err);
+	assert_non_null(z);
+	return z;
+}
+
+/* zonedb_update: one call adds, replaces and removes many zones, and the
+ * result is the snapshot zonedb_from would build from the expected set
+ * (same canonical order, every lookup right). */
+static void
+test_zonedb_update(void **state)
+{
+	enum { N = 300, BASE = 200 };
+	zone_t *v1[N], *v2[N];
+	bool in_new[N], added2[N];
+	char name[64];
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		/* Names that interleave in canonical order (and some nested ones). */
+		if (i % 7 == 0)
+			snprintf(name, sizeof(name), "z%d.a%d.test.", i, i % 5);
+		else
+			snprintf(name, sizeof(name), "a%d.test.", (i * 7919) % N); /* a permutation: distinct */
+		v1[i] = tiny_zone(name);
+		v2[i] = tiny_zone(name);
+	}
+	zonedb_t *old = zonedb_from(v1, BASE);
+	assert_non_null(old);
+	zone_t *add[N];
+	const uint8_t *del[N];
+	size_t nadd = 0, ndel = 0;
+	zone_t *expect[N];
+	size_t nexp = 0;
+	for (int i = 0; i < N; i++) {
+		int r = rand() % 4;
+		added2[i] = (i >= BASE && r != 0) || (i < BASE && r == 1);
+		if (i >= BASE) {
+			in_new[i] = r != 0; /* new zones, some not added */
+			if (in_new[i])
+				add[nadd++] = v2[i];
+		} else if (r == 0) {
+			in_new[i] = false; /* removed */
+			del[ndel++] = v1[i]->origin;
+		} else if (r == 1) {
+			in_new[i] = true; /* replaced */
+			add[nadd++] = v2[i];
+		} else {
+			in_new[i] = true; /* kept */
+		}
+		if (in_new[i])
+			expect[nexp++] = (i >= BASE || r == 1) ? v2[i] : v1[i];
+	}
+	/* Removing a name that is not there is harmless. */
+	del[ndel++] = v1[N - 1]->origin;
+	zonedb_t *next = zonedb_update(old, add, nadd, del, ndel);
+	assert_non_null(next);
+	zonedb_t *ref = zonedb_from(expect, nexp);
+	assert_int_equal(zonedb_count(next), nexp);
+	for (size_t i = 0; i < nexp; i++)
+		assert_ptr_equal(zonedb_at(next, i), zonedb_at(ref, i));
+	for (int i = 0; i < N; i++) {
+		const zone_t *got = zonedb_get(next, v1[i]->origin);
+		if (!in_new[i])
+			assert_null(got);
+		else
+			assert_non_null(got);
+	}
+	uint8_t n[DNAME_MAXLEN];
+	size_t l = tu_name("www.z7.a2.test.", n);
+	assert_ptr_equal(zonedb_find(next, n, l), zonedb_get(next, v1[7]->origin));
+	/* The old snapshot is untouched. */
+	assert_int_equal(zonedb_count(old), BASE);
+	for (int i = 0; i < BASE; i++)
+		assert_ptr_equal(zonedb_get(old, v1[i]->origin), v1[i]);
+	zonedb_release(old);
+	zonedb_release(ref);
+	zonedb_release(next); /* frees every version that was in a snapshot */
+	for (int i = 0; i < N; i++) {
+		if (i >= BASE)
+			zone_free(v1[i]); /* never in a snapshot */
+		if (!added2[i])
+			zone_free(v2[i]);
+	}
+}
+
 /* Node by node: names, flags, parents, RRsets, byte for byte. */
 static void
 assert_same_zone(const zone_t *a, const zone_t *b)
@@ -375,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_build_and_find), cmocka_unit_test(test_rdata_sorted_dedup),
 		cmocka_unit_test(test_validation_errors), cmocka_unit_test(test_ttl_mismatch_warns),
 		cmocka_unit_test(test_zonedb),
+		cmocka_unit_test(test_zonedb_update),
 		cmocka_unit_test(test_sorted_input),
 	};
 	return cmocka_run_group_tests_name("zone", tests, NULL, NULL);
