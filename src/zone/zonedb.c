@@ -174,7 +174,8 @@ zonedb_update(const zonedb_t *old, zone_t *const *add, size_t nadd, const uint8_
 	}
 	/* old is sorted: merge the (few, sorted) additions into it instead of
 	 * sorting everything again (one transfer done among 10,000 zones). */
-	memcpy(adds, add, nadd * sizeof(*adds));
+	if (nadd > 0)
+		memcpy(adds, add, nadd * sizeof(*adds));
 	if (nadd > 1)
 		qsort(adds, nadd, sizeof(*adds), cmp_zone);
 	size_t k = 0, a = 0;
