@@ -25,6 +25,7 @@ struct catprod {
 	char **group_text;
 	size_t ngroups;
 	catalog_t *cur;     /* members and labels of the last generated catalog */
+	uint32_t cur_serial; /* the version cur was read from */
 	uint32_t snap_serial;
 	bool loaded;        /* the snapshot was looked at (first update) */
 };
@@ -127,7 +128,7 @@ load_previous(catprod_t *p)
 			  p->snap_path, err);
 		p->cur = NULL;
 	} else {
-		p->snap_serial = z->serial;
+		p->snap_serial = p->cur_serial = z->serial;
 	}
 	zone_free(z);
 }
@@ -166,6 +167,16 @@ catprod_update(catprod_t *p, const zonedb_t *served, zonedb_t *next)
 		load_previous(p);
 	if (e == NULL || labels == NULL)
 		goto oom;
+	/* What is served is the reference (a candidate the commit refused
+	 * never was): read it again when it is not the one cur came from. */
+	if (sz != NULL && (p->cur == NULL || p->cur_serial != sz->serial)) {
+		catalog_t *c = NULL;
+		if (catalog_parse(sz, &c, err, sizeof(err)) == 0) {
+			catalog_free(p->cur);
+			p->cur = c;
+			p->cur_serial = sz->serial;
+		}
+	}
 	if (fz != NULL && fz != sz)
 		log_warning("zone %s is generated here (catalog: producer): the file %s is ignored", p->name,
 			    fz->source != NULL ? fz->source : "?");
@@ -228,6 +239,7 @@ catprod_update(catprod_t *p, const zonedb_t *served, zonedb_t *next)
 	next = n2;
 	catalog_free(p->cur);
 	p->cur = nc;
+	p->cur_serial = serial;
 	goto done;
 keep:
 	/* Whatever the directory held under that name, the served catalog stays. */
