@@ -106,6 +106,7 @@ bench: all
 	./bench/xfr.sh | tee bench/out/xfr.md
 	./bench/secondary.sh
 	./bench/axfr-in.sh
+	BENCH_CATALOG_PAIRS="knotd flame" ./bench/catalog.sh
 
 demo: all
 	./scripts/demo.sh

@@ -196,6 +196,8 @@ BUILD="$BUILD" ./conformance/secondaries.sh || rc=1
 # --- 5. flame-dnsd as the secondary of knotd, named and nsd (NOTIFY, AXFR, IXFR) ----
 BUILD="$BUILD" ./conformance/primaries.sh || rc=1
 BUILD="$BUILD" ./conformance/zonemd.sh || rc=1
+# --- 6. catalog zones (RFC 9432): flame producing for named and knotd, consuming knotd's ----
+BUILD="$BUILD" ./conformance/catalog.sh || rc=1
 if [ "$rc" -ne 0 ]; then
 	fail "see above ($REPORT)"
 fi
