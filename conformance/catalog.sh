@@ -37,8 +37,7 @@
 # config of part A with other-key in its premium template) in place of
 # flame-dnsd. It proves every peer config, NOTIFY and key of both parts.
 #
-# Flame-side assumptions (the catalog support is written against the config
-# below; marked "flame assumption" where used):
+# The flame side (README "Catalog zones"):
 #  - producer: a zone: entry `catalog: producer` (no file) makes the catalog
 #    of all zone files of zones.directory; `catalog-group: G` on a member's
 #    entry gives it the group property; the catalog is NOTIFYed to
@@ -48,7 +47,7 @@
 #    entry's primaries / notify-allow unless a template: entry whose id is
 #    the member's group exists; members are logged added/removed on a line
 #    containing "catalog" and the member's name;
-#  - flame's SOA query before a transfer goes over TCP (it does today): knotd
+#  - flame's SOA query before a transfer goes over TCP: knotd
 #    answers UDP queries to a generated catalog REFUSED, unsigned even when
 #    the query was signed (named needs tcp-only for that, see below).
 # Without catalog support, flame-dnsd --check rejects the config ("unknown
@@ -434,7 +433,7 @@ if [ "$PRODUCER" = flame ]; then
 	PROD_LOG=flame.log
 	mkdir -p "$TMP/a/zones" "$TMP/a/storage"
 	for z in $A_MEMBERS; do zonefile "$TMP/a/zones" "$z" 1; done
-	# flame assumption: the producer config (see the header).
+	# flame's producer config (see the header).
 	cat >"$TMP/flame.yaml" <<YAML
 server: { listen: [ "127.0.0.1@$FPORT" ], workers: 1 }
 log: { level: info }
@@ -709,7 +708,7 @@ done
 catalog_check "$KPPORT" "$CATB" example.com $B_MEMBERS
 
 if [ "$PRODUCER" = flame ]; then
-	# flame assumption: the consumer config (see the header). transfer.allow
+	# flame's consumer config (see the header). transfer.allow
 	# without a key: the AXFR comparisons below are unsigned.
 	mkdir -p "$TMP/b/empty" "$TMP/b/storage"
 	cat >"$TMP/fcons.yaml" <<YAML
@@ -737,7 +736,7 @@ else
 fi
 cdump() { grep -Ei "catalog|$1" "$TMP/$CLOG" | tail -n8 | sed 's/^/    /'; }
 # cons_logged WHAT ZONE [SKIP]: the consumer's log line for ZONE added /
-# removed (flame assumption: a line with "catalog" and the zone's name),
+# removed (a line with "catalog" and the zone's name),
 # after the first SKIP such lines
 cons_logged() {
 	local what=$1 z=$2 skip=${3:-0} re l

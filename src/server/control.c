@@ -192,8 +192,6 @@ control_update_zones(void *arg, zone_t *const *add, size_t nadd, const uint8_t *
 	zonedb_t *next = zonedb_update(server_db(ctl->srv), add, nadd, del, ndel);
 	if (next == NULL) {
 		log_error("out of memory publishing %zu transferred zones: still serving the previous versions", nadd);
-		for (size_t i = 0; i < nadd; i++)
-			zone_free(add[i]);
 		return;
 	}
 	zonedb_t *prev = server_swap_db(ctl->srv, next);

@@ -71,7 +71,9 @@ struct sec_zone {
 	bool consumer;                /* this zone is a catalog we consume (RFC 9432) */
 	const sec_profile_t *mprof;   /* consumer: profile of members without a matching template */
 	catalog_t *cat;               /* consumer: members of the served version; NULL before the first */
+	zone_t *pend;                 /* committed, published at the next flush (referenced) */
 	bool reset;                   /* next refresh transfers the whole zone from scratch (§5.4) */
+	bool resetting;               /* the running refresh is such a reset */
 	struct event *ev_refresh, *ev_expire;
 	sz_state_t state;
 	bool again;                   /* a NOTIFY came during the refresh: one more */
@@ -112,8 +114,10 @@ struct secondary {
 	pthread_mutex_t mu;
 	notifyin_event_t *inbox;
 	size_t ninbox;
+	sec_zone_t **pendq;           /* zones with a version waiting for the flush */
+	size_t npend, cappend;
 	int efd;
-	struct event *ev_inbox, *ev_snap;
+	struct event *ev_inbox, *ev_snap, *ev_flush;
 	struct event_base *base;
 	secondary_hooks_t hooks;
 };
@@ -139,10 +143,16 @@ zpath(const secondary_t *s, const sec_zone_t *z, const char *ext, char *buf, siz
 	snprintf(buf, len, "%s/%s%s", s->storage, z->origin[0] == 0 ? "root." : z->name, ext);
 }
 
-/* The served version of a zone; a placeholder is no version. */
+static sec_zone_t *find(const secondary_t *s, const uint8_t *origin);
+
+/* The current version of a zone (committed, maybe not yet published); a
+ * placeholder is no version. */
 static const zone_t *
 cur_of(const secondary_t *s, const uint8_t *origin)
 {
+	const sec_zone_t *sz = find(s, origin);
+	if (sz != NULL && sz->pend != NULL)
+		return sz->pend;
 	const zone_t *z = s->hooks.current(s->hooks.arg, origin);
 	return z != NULL && z->placeholder ? NULL : z;
 }
@@ -157,11 +167,81 @@ mark(const sec_zone_t *z, zone_t *v)
 	return v;
 }
 
+/* One snapshot for a batch of versions; the versions stay referenced by
+ * the caller (the snapshot takes its own references, or none on failure). */
+static void
+update(secondary_t *s, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel)
+{
+	for (size_t i = 0; i < nadd; i++)
+		zone_ref(add[i]);
+	s->hooks.update(s->hooks.arg, add, nadd, del, ndel);
+	for (size_t i = 0; i < nadd; i++)
+		zone_unref(add[i]); /* freed here when the update failed */
+}
+
+/* Everything committed since the last flush becomes visible in one
+ * snapshot: with 10,000 zones a snapshot costs a copy of the zone table,
+ * so transfers finishing together share one. */
+static void
+flush(secondary_t *s)
+{
+	zone_t **v = s->npend > 0 ? malloc(s->npend * sizeof(*v)) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < s->npend; i++) {
+		sec_zone_t *z = s->pendq[i];
+		if (v != NULL)
+			v[n++] = z->pend;
+		else
+			update(s, &z->pend, 1, NULL, 0); /* out of memory: one by one */
+	}
+	if (v != NULL)
+		update(s, v, n, NULL, 0);
+	for (size_t i = 0; i < s->npend; i++) {
+		zone_unref(s->pendq[i]->pend);
+		s->pendq[i]->pend = NULL;
+	}
+	s->npend = 0;
+	free(v);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	flush(arg);
+}
+
+/* A committed version: served from the next loop iteration on (cur_of()
+ * already returns it). */
 static void
 publish(sec_zone_t *z, zone_t *v)
 {
-	zone_t *one = mark(z, v);
-	z->s->hooks.update(z->s->hooks.arg, &one, 1, NULL, 0);
+	secondary_t *s = z->s;
+	mark(z, v);
+	zone_ref(v);
+	if (z->pend != NULL) {
+		zone_unref(z->pend); /* never published: superseded */
+		z->pend = v;
+		return;
+	}
+	if (s->npend == s->cappend) {
+		size_t ncap = s->cappend ? s->cappend * 2 : 16;
+		sec_zone_t **grown = realloc(s->pendq, ncap * sizeof(*grown));
+		if (grown == NULL || s->ev_flush == NULL) {
+			if (grown != NULL)
+				s->pendq = grown;
+			update(s, &v, 1, NULL, 0);
+			zone_unref(v);
+			return;
+		}
+		s->pendq = grown;
+		s->cappend = ncap;
+	}
+	z->pend = v;
+	s->pendq[s->npend++] = z;
+	if (s->npend == 1) {
+		struct timeval now = { 0, 0 };
+		event_add(s->ev_flush, &now);
+	}
 }
 
 /* A stand-in for a zone we have no copy of: SOA and NS at the apex only,
@@ -321,6 +401,15 @@ zone_drop(secondary_t *s, sec_zone_t *z)
 	if (z->state == SZ_RUNNING)
 		s->running--;
 	unlink_queues(s, z);
+	if (z->pend != NULL) {
+		for (size_t i = 0; i < s->npend; i++)
+			if (s->pendq[i] == z) {
+				s->pendq[i] = s->pendq[--s->npend];
+				break;
+			}
+		zone_unref(z->pend);
+		z->pend = NULL;
+	}
 	for (sec_zone_t **pp = &s->tab[ohash(z->origin) & s->tabmask]; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == z) {
 			*pp = z->hnext;
@@ -1149,6 +1238,7 @@ start_refresh(sec_zone_t *z)
 	s->running++;
 	z->pi = 0;
 	z->axfr = z->reset; /* a reset starts from nothing: AXFR */
+	z->resetting = z->reset;
 	z->have_peer_expire = false;
 	const zone_t *cur = z->reset ? NULL : cur_of(s, z->origin);
 	z->base = (zone_t *)cur;
@@ -1276,7 +1366,7 @@ member_reset(sec_zone_t *mz, const uint8_t *label)
 {
 	memcpy(mz->label, label, (size_t)label[0] + 1);
 	mz->reset = true;
-	sz_trigger(mz, false, "catalog reset");
+	sz_trigger(mz, true, "catalog reset"); /* running: one more refresh after it */
 }
 
 /* Does catalog `from` hand member `name` over to catalog `to` (coo, §5.5)? */
@@ -1390,7 +1480,7 @@ cat_apply(sec_zone_t *cz, uint32_t serial, catalog_t *nc)
 		b.moved++;
 	}
 	if (b.nadd > 0 || b.ndel > 0)
-		s->hooks.update(s->hooks.arg, b.add, b.nadd, (const uint8_t *const *)b.del, b.ndel);
+		update(s, b.add, b.nadd, (const uint8_t *const *)b.del, b.ndel);
 	for (size_t i = 0; i < b.ndel; i++)
 		free(b.del[i]);
 	free(b.add);
@@ -1494,7 +1584,8 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 	refresh_timers_t t = timers_of(s, fin);
 	zone_set_expire_at(fin, (uint64_t)time(NULL) + expire_after_refresh(z, &t));
 	publish(z, fin);
-	z->reset = false;
+	if (z->resetting)
+		z->reset = z->resetting = false; /* a reset asked for meanwhile still comes */
 	char from[16] = "none";
 	if (z->base != NULL)
 		snprintf(from, sizeof(from), "%u", z->base->serial);
@@ -1641,7 +1732,8 @@ secondary_start(secondary_t *s, struct event_base *base, const secondary_hooks_t
 		return -errno;
 	s->ev_inbox = event_new(base, s->efd, EV_READ | EV_PERSIST, on_inbox, s);
 	s->ev_snap = event_new(base, -1, EV_PERSIST, on_snapshot_timer, s);
-	if (s->ev_inbox == NULL || s->ev_snap == NULL || event_add(s->ev_inbox, NULL) != 0)
+	s->ev_flush = evtimer_new(base, on_flush, s);
+	if (s->ev_inbox == NULL || s->ev_snap == NULL || s->ev_flush == NULL || event_add(s->ev_inbox, NULL) != 0)
 		return FL_ENOMEM;
 	struct timeval tv = { (time_t)s->snapshot_interval, 0 };
 	event_add(s->ev_snap, &tv);
@@ -1674,6 +1766,7 @@ secondary_stop(secondary_t *s)
 {
 	if (s == NULL || s->base == NULL)
 		return;
+	flush(s); /* what was committed is what the snapshots below save */
 	for (size_t i = 0; i < s->nz; i++) {
 		sec_zone_t *z = s->z[i];
 		if (z->xfr != NULL) {
@@ -1696,7 +1789,9 @@ secondary_stop(secondary_t *s)
 		event_free(s->ev_inbox);
 	if (s->ev_snap != NULL)
 		event_free(s->ev_snap);
-	s->ev_inbox = s->ev_snap = NULL;
+	if (s->ev_flush != NULL)
+		event_free(s->ev_flush);
+	s->ev_inbox = s->ev_snap = s->ev_flush = NULL;
 	s->base = NULL;
 }
 
@@ -1714,6 +1809,7 @@ secondary_free(secondary_t *s)
 		close(s->efd);
 	pthread_mutex_destroy(&s->mu);
 	free(s->prof);
+	free(s->pendq);
 	free(s->tab);
 	free(s->inbox);
 	free(s->z);

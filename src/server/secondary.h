@@ -39,8 +39,9 @@ typedef struct secondary_hooks {
 	/** The served version of a zone, or NULL. */
 	const zone_t *(*current)(void *arg, const uint8_t *origin);
 	/** One new snapshot: add (new versions, distinct origins, replacing the
-	 *  served ones; the snapshot takes their references; on failure they are
-	 *  freed and the served snapshot stays) minus the zones named in del. */
+	 *  served ones; the snapshot takes its own references; on failure the
+	 *  served snapshot stays and the caller still owns them) minus the zones
+	 *  named in del. */
 	void (*update)(void *arg, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel);
 	void *arg;
 } secondary_hooks_t;

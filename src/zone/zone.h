@@ -82,6 +82,11 @@ struct zone {
 	const struct acl *notify_allow;
 	/** An RFC 9432 catalog: not meant to be queried (queries get REFUSED). */
 	uint8_t catalog;
+	/** dname_hash of the origin + 1, 0 = not computed yet: set by the control
+	 * thread the first time the version enters a snapshot (before it is
+	 * published), so a snapshot of 10,000 zones rebuilds its index
+	 * without hashing every name again. */
+	uint32_t origin_hash;
 	arena_t arena;
 };
 

@@ -76,7 +76,9 @@ db_make(zone_t **zones, size_t n, bool sort)
 	db->hash = hash;
 	db->mask = (uint32_t)(cap - 1);
 	for (size_t i = 0; i < n; i++) {
-		uint32_t j = dname_hash(zones[i]->origin, zones[i]->origin_len) & db->mask;
+		if (zones[i]->origin_hash == 0)
+			zones[i]->origin_hash = dname_hash(zones[i]->origin, zones[i]->origin_len) + 1;
+		uint32_t j = (zones[i]->origin_hash - 1) & db->mask;
 		while (hash[j] != 0)
 			j = (j + 1) & db->mask;
 		hash[j] = (uint32_t)i + 1;
