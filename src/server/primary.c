@@ -43,6 +43,10 @@ struct primary {
 	 * restart (changed while we were down): NOTIFYed once the loop runs. */
 	uint8_t (*changed)[DNAME_MAXLEN];
 	size_t nchanged;
+	/* State files written beside their names, made durable and renamed
+	 * together by state_flush(): one syncfs for 10,000 zones, not one fsync each. */
+	uint8_t **staged;
+	size_t nstaged, capstaged;
 };
 
 primary_t *
@@ -85,6 +89,9 @@ primary_free(primary_t *p)
 		journal_close(p->js[i].j);
 	free(p->js);
 	free(p->jtab);
+	for (size_t i = 0; i < p->nstaged; i++)
+		free(p->staged[i]);
+	free(p->staged);
 	free(p->changed);
 	free(p->policies);
 	free(p->storage);
@@ -228,9 +235,10 @@ fail:
 	return FL_ENOMEM;
 }
 
-/* Record serial + digest of the published version (write temp, fsync, rename). */
+/* Record serial + digest of the version about to be published: written to
+ * a temp file now; state_flush() makes the batch durable and renames it. */
 static void
-state_save(const primary_t *p, const zone_t *z)
+state_save(primary_t *p, const zone_t *z)
 {
 	if (p->storage == NULL)
 		return;
@@ -241,11 +249,62 @@ state_save(const primary_t *p, const zone_t *z)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int n = snprintf(line, sizeof(line), "%u %s\n", z->serial, hex);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, line, (size_t)n) != n || fsync(fd) != 0 || close(fd) != 0 ||
-	    rename(tmp, path) != 0) {
+	if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) != 0) {
 		if (fd >= 0)
 			close(fd);
 		log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
+		return;
+	}
+	if (p->nstaged == p->capstaged) {
+		size_t ncap = p->capstaged ? p->capstaged * 2 : 64;
+		uint8_t **g = realloc(p->staged, ncap * sizeof(*g));
+		if (g == NULL)
+			goto alone;
+		p->staged = g;
+		p->capstaged = ncap;
+	}
+	if ((p->staged[p->nstaged] = malloc(dname_len(z->origin))) == NULL)
+		goto alone;
+	memcpy(p->staged[p->nstaged++], z->origin, dname_len(z->origin));
+	return;
+alone:
+	/* Out of memory for the batch: this one on its own. */
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
+		log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The staged state files: one syncfs() for all of them (each file on its
+ * own when syncfs is refused), then the renames and one fsync of the directory. */
+static void
+state_flush(primary_t *p)
+{
+	if (p->nstaged == 0)
+		return;
+	int dfd = open(p->storage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	for (size_t i = 0; i < p->nstaged; i++) {
+		char path[4096], tmp[4200];
+		zone_path(p, p->staged[i], "state", path, sizeof(path));
+		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+		if (!synced) {
+			int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || fsync(fd) != 0)
+				log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		}
+		if (rename(tmp, path) != 0)
+			log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
+		free(p->staged[i]);
+	}
+	p->nstaged = 0;
+	if (dfd >= 0) {
+		if (fsync(dfd) != 0)
+			log_warning("%s: fsync: %s", p->storage, strerror(errno));
+		close(dfd);
 	}
 }
 
@@ -334,8 +393,9 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		if (had_state && fin->serial != saved)
 			remember_changed(p, fin->origin);
 		if (!same || fin->serial != saved)
-			state_save(p, fin); /* one fsync per zone: only when something changed */
+			state_save(p, fin); /* only when something changed */
 	}
+	state_flush(p);
 	db = zonedb_from(out, n);
 done:
 	if (db == NULL)
@@ -399,6 +459,7 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 		free(fresh);
 		return NULL;
 	}
+	state_flush(p);
 	db = zonedb_from(out, k);
 done:
 	if (db == NULL && out != NULL)
