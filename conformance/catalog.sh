@@ -520,15 +520,8 @@ fi
 mkdir -p "$TMP/named/catz"
 cat >"$TMP/named/named.conf" <<NAMED
 options {
-	directory "$TMP/named";
-	pid-file "$TMP/named/named.pid";
-	session-keyfile "$TMP/named/session.key";
-	managed-keys-directory "$TMP/named";
-	listen-on port $NPORT { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
+$(named_options_base "$NPORT")
 	notify no;
-	dnssec-validation no;
 	allow-transfer { 127.0.0.1; };
 	catalog-zones {
 		zone "$CATA"
@@ -540,17 +533,7 @@ options {
 };
 controls { };
 $NAMED_TCP
-// -f, not -g: -g would ignore this.
-logging {
-	channel to_file {
-		file "$TMP/named.log";
-		severity info;
-		print-time yes;
-		print-severity yes;
-		print-category yes;
-	};
-	category default { to_file; };
-};
+$(named_logging_info)
 key "$KEY" {
 	algorithm hmac-sha256;
 	secret "$SECRET";

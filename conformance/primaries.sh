@@ -163,14 +163,7 @@ knot_reload() { # blocking: returns when knotd has loaded the file
 # --- named, primary of example.net. ---------------------------------------------
 cat >"$TMP/named/named.conf" <<NAMED
 options {
-	directory "$TMP/named";
-	pid-file "$TMP/named/named.pid";
-	session-keyfile "$TMP/named/session.key";
-	managed-keys-directory "$TMP/named";
-	listen-on port $NPORT { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
-	dnssec-validation no;
+$(named_options_base "$NPORT")
 	notify explicit;
 	notify-delay 0;
 	also-notify { 127.0.0.1 port $FPORT key "$KEY"; };
@@ -183,17 +176,7 @@ $(cat "$TMP/rndc.key")
 controls {
 	inet 127.0.0.1 port $RNDC_PORT allow { 127.0.0.1; } keys { "rndc-key"; };
 };
-// -f, not -g: -g would ignore this.
-logging {
-	channel to_file {
-		file "$TMP/named.log";
-		severity info;
-		print-time yes;
-		print-severity yes;
-		print-category yes;
-	};
-	category default { to_file; };
-};
+$(named_logging_info)
 $(cat "$TMP/xfr.key")
 zone "example.net" {
 	type primary;

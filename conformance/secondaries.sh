@@ -158,15 +158,8 @@ KNOT_PID=$!
 mkdir -p "$TMP/named"
 cat >"$TMP/named/named.conf" <<NAMED
 options {
-	directory "$TMP/named";
-	pid-file "$TMP/named/named.pid";
-	session-keyfile "$TMP/named/session.key";
-	managed-keys-directory "$TMP/named";
-	listen-on port $NPORT { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
+$(named_options_base "$NPORT")
 	notify no;
-	dnssec-validation no;
 	allow-transfer { 127.0.0.1; };
 };
 controls { };

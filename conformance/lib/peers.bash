@@ -53,3 +53,36 @@ NSD
 		printf 'remote-control:\n    control-enable: no\n'
 	fi
 }
+
+# named_options_base PORT: the lines every named.conf here starts its
+# options block with: files under $TMP/named, loopback on PORT only, no
+# recursion and no validation (nothing ever leaves the machine).
+named_options_base() {
+	cat <<NAMED
+	directory "$TMP/named";
+	pid-file "$TMP/named/named.pid";
+	session-keyfile "$TMP/named/session.key";
+	managed-keys-directory "$TMP/named";
+	listen-on port $1 { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+NAMED
+}
+
+# named_logging_info: named's log, info level, into $TMP/named.log. Run
+# named with -f, not -g: -g would ignore this.
+named_logging_info() {
+	cat <<NAMED
+logging {
+	channel to_file {
+		file "$TMP/named.log";
+		severity info;
+		print-time yes;
+		print-severity yes;
+		print-category yes;
+	};
+	category default { to_file; };
+};
+NAMED
+}

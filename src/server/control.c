@@ -18,6 +18,7 @@
 #include "server/control.h"
 #include "server/watch.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "zone/zonedir.h"
 
@@ -250,15 +251,9 @@ control_add_name(void *arg, const char *fname)
 	control_names_t *nm = arg;
 	if (nm->oom)
 		return;
-	if (nm->n == nm->cap) {
-		size_t ncap = nm->cap ? nm->cap * 2 : 16;
-		char **grown = realloc(nm->v, ncap * sizeof(*grown));
-		if (grown == NULL) {
-			nm->oom = true;
-			return;
-		}
-		nm->v = grown;
-		nm->cap = ncap;
+	if (fl_grow(&nm->v, &nm->cap, nm->n, sizeof(*nm->v), 16) != 0) {
+		nm->oom = true;
+		return;
 	}
 	/* Copied: the dependency table that owns fname changes during the reload. */
 	nm->v[nm->n] = strdup(fname);

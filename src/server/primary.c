@@ -15,6 +15,7 @@
 #include "dns/rrtype.h"
 #include "server/primary.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
@@ -160,14 +161,8 @@ journal_of(primary_t *p, const uint8_t *origin, bool create)
 	if (e == NULL) {
 		if ((p->jtab == NULL || (p->njs + 1) * 2 > p->jmask + 1) && jtab_grow(p) != 0)
 			return NULL;
-		if (p->njs == p->capjs) {
-			size_t ncap = p->capjs ? p->capjs * 2 : 64;
-			primary_journal_t *g = realloc(p->js, ncap * sizeof(*g));
-			if (g == NULL)
-				return NULL;
-			p->js = g;
-			p->capjs = ncap;
-		}
+		if (fl_grow(&p->js, &p->capjs, p->njs, sizeof(*p->js), 64) != 0)
+			return NULL;
 		e = &p->js[p->njs];
 		memcpy(e->origin, origin, olen);
 		e->j = NULL;
@@ -255,14 +250,8 @@ state_save(primary_t *p, const zone_t *z)
 		log_warning("%s: cannot record the served serial: %s", path, strerror(errno));
 		return;
 	}
-	if (p->nstaged == p->capstaged) {
-		size_t ncap = p->capstaged ? p->capstaged * 2 : 64;
-		uint8_t **g = realloc(p->staged, ncap * sizeof(*g));
-		if (g == NULL)
-			goto alone;
-		p->staged = g;
-		p->capstaged = ncap;
-	}
+	if (fl_grow(&p->staged, &p->capstaged, p->nstaged, sizeof(*p->staged), 64) != 0)
+		goto alone;
 	if ((p->staged[p->nstaged] = malloc(dname_len(z->origin))) == NULL)
 		goto alone;
 	memcpy(p->staged[p->nstaged++], z->origin, dname_len(z->origin));

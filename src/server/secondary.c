@@ -19,6 +19,7 @@
 #include "dns/rrtype.h"
 #include "server/secondary.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "xfr/refresh.h"
 #include "xfr/xfrclient.h"
@@ -88,6 +89,9 @@ struct sec_zone {
 	journal_t *j;
 	bool have_snap, dirty;
 	uint32_t snap_serial;
+	bool snap_staged;             /* <zone>snapshot.tmp written, waiting for snap_flush() */
+	uint32_t staged_serial;
+	uint64_t staged_records;
 	time_t last_ok;               /* last successful refresh, 0 = never */
 	bool have_peer_expire;        /* the primary answered EDNS EXPIRE (RFC 7314) */
 	uint32_t peer_expire;
@@ -116,6 +120,8 @@ struct secondary {
 	size_t ninbox;
 	sec_zone_t **pendq;           /* zones with a version waiting for the flush */
 	size_t npend, cappend;
+	sec_zone_t **snapq;           /* zones with a staged snapshot */
+	size_t nsnap, capsnap;
 	int efd;
 	struct event *ev_inbox, *ev_snap, *ev_flush;
 	struct event_base *base;
@@ -144,6 +150,7 @@ zpath(const secondary_t *s, const sec_zone_t *z, const char *ext, char *buf, siz
 }
 
 static sec_zone_t *find(const secondary_t *s, const uint8_t *origin);
+static void snap_flush(secondary_t *s);
 
 /* The current version of a zone (committed, maybe not yet published); a
  * placeholder is no version. */
@@ -202,6 +209,15 @@ flush(secondary_t *s)
 	}
 	s->npend = 0;
 	free(v);
+	snap_flush(s);
+}
+
+static void
+arm_flush(secondary_t *s)
+{
+	struct timeval now = { 0, 0 };
+	if (!evtimer_pending(s->ev_flush, NULL))
+		event_add(s->ev_flush, &now);
 }
 
 static void
@@ -223,25 +239,14 @@ publish(sec_zone_t *z, zone_t *v)
 		z->pend = v;
 		return;
 	}
-	if (s->npend == s->cappend) {
-		size_t ncap = s->cappend ? s->cappend * 2 : 16;
-		sec_zone_t **grown = realloc(s->pendq, ncap * sizeof(*grown));
-		if (grown == NULL || s->ev_flush == NULL) {
-			if (grown != NULL)
-				s->pendq = grown;
-			update(s, &v, 1, NULL, 0);
-			zone_unref(v);
-			return;
-		}
-		s->pendq = grown;
-		s->cappend = ncap;
+	if (s->ev_flush == NULL || fl_grow(&s->pendq, &s->cappend, s->npend, sizeof(*s->pendq), 16) != 0) {
+		update(s, &v, 1, NULL, 0); /* not started, or out of memory: at once */
+		zone_unref(v);
+		return;
 	}
 	z->pend = v;
 	s->pendq[s->npend++] = z;
-	if (s->npend == 1) {
-		struct timeval now = { 0, 0 };
-		event_add(s->ev_flush, &now);
-	}
+	arm_flush(s);
 }
 
 /* A stand-in for a zone we have no copy of: SOA and NS at the apex only,
@@ -312,14 +317,8 @@ tab_grow(secondary_t *s)
 static sec_zone_t *
 zone_add(secondary_t *s, const uint8_t *origin, const sec_profile_t *prof)
 {
-	if (s->nz == s->capz) {
-		size_t ncap = s->capz ? s->capz * 2 : 16;
-		sec_zone_t **grown = realloc(s->z, ncap * sizeof(*grown));
-		if (grown == NULL)
-			return NULL;
-		s->z = grown;
-		s->capz = ncap;
-	}
+	if (fl_grow(&s->z, &s->capz, s->nz, sizeof(*s->z), 16) != 0)
+		return NULL;
 	if ((s->tab == NULL || s->nz + 1 > s->tabmask + 1) && tab_grow(s) != 0)
 		return NULL;
 	sec_zone_t *z = calloc(1, sizeof(*z));
@@ -397,7 +396,7 @@ zone_release(sec_zone_t *z)
 static void
 zone_drop(secondary_t *s, sec_zone_t *z)
 {
-	static const char *const exts[] = { "snapshot", "journal", "timers" };
+	static const char *const exts[] = { "snapshot", "snapshot.tmp", "journal", "timers" };
 	if (z->state == SZ_RUNNING)
 		s->running--;
 	unlink_queues(s, z);
@@ -409,6 +408,13 @@ zone_drop(secondary_t *s, sec_zone_t *z)
 			}
 		zone_unref(z->pend);
 		z->pend = NULL;
+	}
+	if (z->snap_staged) {
+		for (size_t i = 0; i < s->nsnap; i++)
+			if (s->snapq[i] == z) {
+				s->snapq[i] = s->snapq[--s->nsnap];
+				break;
+			}
 	}
 	for (sec_zone_t **pp = &s->tab[ohash(z->origin) & s->tabmask]; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == z) {
@@ -721,6 +727,50 @@ timers_load(const secondary_t *s, const sec_zone_t *z)
 	return (time_t)t;
 }
 
+/* Every staged snapshot becomes durable with one syncfs() (each file on
+ * its own when that is refused), is renamed into place, and the directory
+ * is fsynced once: 10,000 first copies cost one flush, not 10,000. */
+static void
+snap_flush(secondary_t *s)
+{
+	if (s->nsnap == 0)
+		return;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int dfd = open(s->storage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	for (size_t i = 0; i < s->nsnap; i++) {
+		sec_zone_t *z = s->snapq[i];
+		char path[4096], err[600];
+		z->snap_staged = false;
+		zpath(s, z, "snapshot", path, sizeof(path));
+		if (snapshot_install(path, synced, err, sizeof(err)) != 0) {
+			log_error("zone %s: snapshot not written: %s", z->name, err);
+			continue;
+		}
+		const zone_t *cur = cur_of(s, z->origin);
+		z->have_snap = true;
+		z->snap_serial = z->staged_serial;
+		z->dirty = cur != NULL && cur->serial != z->staged_serial; /* changed since it was staged */
+		log_info("zone %s: snapshot of serial %u written (%llu records)", z->name, z->staged_serial,
+			 (unsigned long long)z->staged_records);
+	}
+	if (dfd >= 0) {
+		if (fsync(dfd) != 0)
+			log_warning("%s: fsync: %s", s->storage, strerror(errno));
+		close(dfd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (s->nsnap > 1)
+		log_info("secondary: %zu snapshots written in %.1f ms", s->nsnap,
+			 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	s->nsnap = 0;
+}
+
+static void arm_flush(secondary_t *s);
+
+/* Write the zone's snapshot: staged now, durable at the next flush (at
+ * once before the loop runs). */
 static void
 snap_write(sec_zone_t *z, const zone_t *cur)
 {
@@ -729,19 +779,25 @@ snap_write(sec_zone_t *z, const zone_t *cur)
 	if (s->storage == NULL || cur == NULL)
 		return;
 	zpath(s, z, "snapshot", path, sizeof(path));
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (snapshot_write(cur, path, err, sizeof(err)) != 0) {
+	if (snapshot_stage(cur, path, err, sizeof(err)) != 0) {
 		log_error("zone %s: snapshot not written: %s", z->name, err);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	z->have_snap = true;
-	z->snap_serial = cur->serial;
-	z->dirty = false;
-	log_info("zone %s: snapshot of serial %u written (%llu records, %.1f ms)", z->name, cur->serial,
-		 (unsigned long long)cur->nrecords,
-		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	z->staged_serial = cur->serial;
+	z->staged_records = cur->nrecords;
+	if (!z->snap_staged) {
+		if (fl_grow(&s->snapq, &s->capsnap, s->nsnap, sizeof(*s->snapq), 16) != 0) {
+			if (snapshot_install(path, false, err, sizeof(err)) != 0)
+				log_error("zone %s: snapshot not written: %s", z->name, err);
+			return;
+		}
+		s->snapq[s->nsnap++] = z;
+		z->snap_staged = true;
+	}
+	if (s->ev_flush == NULL)
+		snap_flush(s);
+	else
+		arm_flush(s);
 }
 
 /* Does the journal still lead from the snapshot to the served version? */
@@ -1023,16 +1079,10 @@ secondary_restore(secondary_t *s, zonedb_t *db)
 		zone_t *v = restore_zone(s, z, now);
 		if (v == NULL)
 			continue;
-		if (served == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			zone_t **grown = realloc(vers, ncap * sizeof(*grown));
-			if (grown == NULL) {
-				log_error("out of memory restoring zone %s", z->name);
-				zone_free(v);
-				continue;
-			}
-			vers = grown;
-			cap = ncap;
+		if (fl_grow(&vers, &cap, served, sizeof(*vers), 64) != 0) {
+			log_error("out of memory restoring zone %s", z->name);
+			zone_free(v);
+			continue;
 		}
 		vers[served++] = v;
 		if (z->consumer)
@@ -1720,6 +1770,7 @@ on_snapshot_timer(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < s->nz; i++)
 		if (s->z[i]->dirty)
 			snap_write(s->z[i], cur_of(s, s->z[i]->origin));
+	snap_flush(s);
 }
 
 int
@@ -1785,6 +1836,7 @@ secondary_stop(secondary_t *s)
 			event_free(z->ev_expire);
 		z->ev_refresh = z->ev_expire = NULL;
 	}
+	snap_flush(s); /* the shutdown snapshots, in one batch */
 	if (s->ev_inbox != NULL)
 		event_free(s->ev_inbox);
 	if (s->ev_snap != NULL)
@@ -1810,6 +1862,7 @@ secondary_free(secondary_t *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->prof);
 	free(s->pendq);
+	free(s->snapq);
 	free(s->tab);
 	free(s->inbox);
 	free(s->z);

@@ -49,6 +49,7 @@
 #include "dns/dname.h"
 #include "server/watch.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "zone/zonedir.h"
 
@@ -191,14 +192,8 @@ watch_pend_touch(watch_pend_t *p, const char *key, bool include, watch_ev_t ev, 
 			return 0; /* not complete yet: its CLOSE_WRITE will come */
 		if ((p->n + 1) * 2 >= p->hsize && watch_pend_rehash(p, p->n + 1) != 0)
 			return FL_ENOMEM;
-		if (p->n == p->vcap) {
-			size_t ncap = p->vcap ? p->vcap * 2 : 16;
-			watch_item_t *grown = realloc(p->v, ncap * sizeof(*grown));
-			if (grown == NULL)
-				return FL_ENOMEM;
-			p->v = grown;
-			p->vcap = ncap;
-		}
+		if (fl_grow(&p->v, &p->vcap, p->n, sizeof(*p->v), 16) != 0)
+			return FL_ENOMEM;
 		char *k = strdup(key);
 		if (k == NULL)
 			return FL_ENOMEM;

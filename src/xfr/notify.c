@@ -18,6 +18,7 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "xfr/notify.h"
 
@@ -260,14 +261,8 @@ notify_zone_get(notify_t *n, const uint8_t *origin)
 	size_t at = notify_zone_find(n, origin, &found);
 	if (found)
 		return n->zones[at];
-	if (n->nzones == n->capzones) {
-		size_t ncap = n->capzones ? n->capzones * 2 : 8;
-		notify_zone_t **g = realloc(n->zones, ncap * sizeof(*g));
-		if (g == NULL)
-			return NULL;
-		n->zones = g;
-		n->capzones = ncap;
-	}
+	if (fl_grow(&n->zones, &n->capzones, n->nzones, sizeof(*n->zones), 8) != 0)
+		return NULL;
 	notify_zone_t *z = calloc(1, sizeof(*z));
 	if (z == NULL)
 		return NULL;

@@ -8,6 +8,7 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "zone/changeset.h"
 
 void
@@ -76,14 +77,8 @@ list_push(changeset_t *c, changeset_list_t *l, const uint8_t *owner, uint16_t ty
 	if (type == RR_SOA || rrtype_is_meta(type) || rrtype_rdata_check(type, rdata, rdlen) != 0 ||
 	    dname_check(owner, DNAME_MAXLEN) < 0)
 		return FL_EINVAL;
-	if (l->count == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		changeset_rr_t *n = realloc(l->rr, ncap * sizeof(*n));
-		if (n == NULL)
-			return FL_ENOMEM;
-		l->rr = n;
-		l->cap = ncap;
-	}
+	if (fl_grow(&l->rr, &l->cap, l->count, sizeof(*l->rr), 64) != 0)
+		return FL_ENOMEM;
 	int r = rr_copy(c, &l->rr[l->count], owner, type, ttl, rdata, rdlen);
 	if (r == 0)
 		l->count++;

@@ -157,25 +157,33 @@ body_put(out_t *o, const zone_t *z)
 	}
 }
 
-int
-snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
+/* "<path>.tmp" (malloc), or NULL. */
+static char *
+tmp_name(const char *path)
+{
+	size_t pl = strlen(path);
+	char *tmp = malloc(pl + 5);
+	if (tmp != NULL) {
+		memcpy(tmp, path, pl);
+		memcpy(tmp + pl, ".tmp", 5);
+	}
+	return tmp;
+}
+
+/* Write z to tmp (fsynced when sync); on failure tmp is removed. */
+static int
+write_tmp(const zone_t *z, const char *path, const char *tmp, bool sync, char *err, size_t errlen)
 {
 	int ret = FL_ENOMEM;
 	out_t o = { .fd = -1 };
 	uint64_t count, body;
 	size_t hlen;
 	int fd;
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 5);
 	o.buf = malloc(OUT_BUF);
-	msg(err, errlen, "%s", "");
-	if (tmp == NULL || o.buf == NULL) {
+	if (o.buf == NULL) {
 		msg(err, errlen, "snapshot %s: out of memory", path);
-		goto fail;
+		return ret;
 	}
-	memcpy(tmp, path, pl);
-	memcpy(tmp + pl, ".tmp", 5);
-
 	body_size(z, &count, &body);
 	/* O_TRUNC: a leftover of a crashed write is simply overwritten. */
 	o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
@@ -202,7 +210,7 @@ snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
 		msg(err, errlen, "snapshot %s: zone size changed while writing", path);
 		goto fail_tmp;
 	}
-	if (fsync(o.fd) != 0) {
+	if (sync && fsync(o.fd) != 0) {
 		ret = -errno;
 		msg(err, errlen, "snapshot %s: cannot fsync %s (%s)", path, tmp, fl_strerror(ret));
 		goto fail_tmp;
@@ -214,21 +222,82 @@ snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
 		msg(err, errlen, "snapshot %s: cannot close %s (%s)", path, tmp, fl_strerror(ret));
 		goto fail_tmp;
 	}
-	if (rename(tmp, path) != 0) {
-		ret = -errno;
-		msg(err, errlen, "snapshot %s: cannot rename %s over it (%s)", path, tmp, fl_strerror(ret));
-		goto fail_tmp;
-	}
-	/* Only the directory entry makes the rename durable. */
-	if ((ret = fio_fsync_parent(path)) != 0)
-		msg(err, errlen, "snapshot %s: written, but the directory fsync failed (%s)", path, fl_strerror(ret));
-	goto fail;
+	free(o.buf);
+	return 0;
 fail_tmp:
 	(void)unlink(tmp);
 fail:
 	if (o.fd >= 0)
 		(void)close(o.fd);
 	free(o.buf);
+	return ret;
+}
+
+int
+snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen)
+{
+	char *tmp = tmp_name(path);
+	int ret = FL_ENOMEM;
+	msg(err, errlen, "%s", "");
+	if (tmp == NULL) {
+		msg(err, errlen, "snapshot %s: out of memory", path);
+		return ret;
+	}
+	if ((ret = write_tmp(z, path, tmp, true, err, errlen)) != 0)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		ret = -errno;
+		msg(err, errlen, "snapshot %s: cannot rename %s over it (%s)", path, tmp, fl_strerror(ret));
+		(void)unlink(tmp);
+		goto out;
+	}
+	/* Only the directory entry makes the rename durable. */
+	if ((ret = fio_fsync_parent(path)) != 0)
+		msg(err, errlen, "snapshot %s: written, but the directory fsync failed (%s)", path, fl_strerror(ret));
+out:
+	free(tmp);
+	return ret;
+}
+
+int
+snapshot_stage(const zone_t *z, const char *path, char *err, size_t errlen)
+{
+	char *tmp = tmp_name(path);
+	msg(err, errlen, "%s", "");
+	if (tmp == NULL) {
+		msg(err, errlen, "snapshot %s: out of memory", path);
+		return FL_ENOMEM;
+	}
+	int ret = write_tmp(z, path, tmp, false, err, errlen);
+	free(tmp);
+	return ret;
+}
+
+int
+snapshot_install(const char *path, bool synced, char *err, size_t errlen)
+{
+	char *tmp = tmp_name(path);
+	int ret = 0;
+	msg(err, errlen, "%s", "");
+	if (tmp == NULL) {
+		msg(err, errlen, "snapshot %s: out of memory", path);
+		return FL_ENOMEM;
+	}
+	if (!synced) {
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0) {
+			ret = -errno;
+			msg(err, errlen, "snapshot %s: cannot fsync %s (%s)", path, tmp, fl_strerror(ret));
+		}
+		if (fd >= 0)
+			(void)close(fd);
+	}
+	if (ret == 0 && rename(tmp, path) != 0) {
+		ret = -errno;
+		msg(err, errlen, "snapshot %s: cannot rename %s over it (%s)", path, tmp, fl_strerror(ret));
+	}
+	if (ret != 0)
+		(void)unlink(tmp);
 	free(tmp);
 	return ret;
 }

@@ -38,6 +38,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,22 @@
  *   rename failed, the new file is in place but may not survive a crash.
  */
 int snapshot_write(const zone_t *z, const char *path, char *err, size_t errlen);
+
+/**
+ * \brief Batched writes (thousands of zones): write z to `<path>.tmp`
+ * without any fsync. Make a batch durable with one syncfs() of the
+ * filesystem, then snapshot_install() each path and fsync the directory
+ * once. Same return codes as snapshot_write (tmp removed on failure).
+ */
+int snapshot_stage(const zone_t *z, const char *path, char *err, size_t errlen);
+
+/**
+ * \brief Rename a staged `<path>.tmp` over path; fsync it first unless
+ * synced (the caller ran syncfs() after staging). The directory is not
+ * fsynced: the caller does it once per batch.
+ * \return 0; -errno (the temp file is removed, path untouched); FL_ENOMEM.
+ */
+int snapshot_install(const char *path, bool synced, char *err, size_t errlen);
 
 /**
  * \brief Read a snapshot back as a new zone version, built and validated by

@@ -16,6 +16,7 @@
 
 #include "dns/dname.h"
 #include "util/err.h"
+#include "util/grow.h"
 #include "util/log.h"
 #include "zone/zonedir.h"
 #include "zone/zonefile.h"
@@ -90,14 +91,8 @@ zonedir_strv_add(zonedir_strv_t *s, const char *str)
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->v[i], str) == 0)
 			return 0;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 4;
-		char **grown = realloc(s->v, ncap * sizeof(*grown));
-		if (grown == NULL)
-			goto oom;
-		s->v = grown;
-		s->cap = ncap;
-	}
+	if (fl_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 4) != 0)
+		goto oom;
 	s->v[s->n] = strdup(str);
 	if (s->v[s->n] == NULL)
 		goto oom;
