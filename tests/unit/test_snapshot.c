@@ -743,6 +743,54 @@ test_atomic_replace(void **state)
 	unlink(p);
 }
 
+/* Batched writes: staging writes only the temp file; install makes it the
+ * snapshot (with or without its own fsync); a missing temp file is an error
+ * that leaves the snapshot alone. */
+static void
+test_stage_install(void **state)
+{
+	(void)state;
+	char p[128], tmp[160], err[512] = "";
+	path_of(p, sizeof(p), "staged.snap");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+	zone_t *z = load_text(zone_text);
+	zone_t *z2 = NULL;
+	assert_int_equal(zone_set_serial(z, z->serial + 1, &z2), 0);
+
+	assert_int_equal(snapshot_stage(z, p, err, sizeof(err)), 0);
+	assert_int_equal(access(p, F_OK), -1); /* nothing installed yet */
+	assert_int_equal(access(tmp, F_OK), 0);
+	assert_int_equal(snapshot_install(p, true, err, sizeof(err)), 0);
+	assert_int_equal(access(tmp, F_OK), -1);
+	zone_t *y = read_ok(p);
+	assert_true(zone_equal(z, y));
+	zone_free(y);
+
+	/* A second stage replaces the first before install; fsync by install. */
+	assert_int_equal(snapshot_stage(z, p, err, sizeof(err)), 0);
+	assert_int_equal(snapshot_stage(z2, p, err, sizeof(err)), 0);
+	y = read_ok(p); /* still the installed one */
+	assert_int_equal(y->serial, z->serial);
+	zone_free(y);
+	assert_int_equal(snapshot_install(p, false, err, sizeof(err)), 0);
+	y = read_ok(p);
+	assert_int_equal(y->serial, z2->serial);
+	assert_true(zone_equal(z2, y));
+	zone_free(y);
+
+	/* Nothing staged: refused, the snapshot stays. */
+	assert_int_equal(snapshot_install(p, true, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "staged.snap"));
+	assert_int_equal(snapshot_install(p, false, err, sizeof(err)), -ENOENT);
+	y = read_ok(p);
+	assert_int_equal(y->serial, z2->serial);
+	zone_free(y);
+
+	zone_free(z2);
+	zone_free(z);
+	unlink(p);
+}
+
 /* A generated zone of about n records: A, AAAA, MX, TXT, CNAME and delegations with glue. */
 static zone_t *
 big_zone(unsigned n)
@@ -840,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_mutations_with_valid_crc),
 		cmocka_unit_test(test_wrong_origin_and_missing),
 		cmocka_unit_test(test_atomic_replace),
+		cmocka_unit_test(test_stage_install),
 		cmocka_unit_test(test_large),
 	};
 	return cmocka_run_group_tests_name("snapshot", tests, setup, teardown);
