@@ -818,13 +818,12 @@ static void
 journal_reset(sec_zone_t *z)
 {
 	secondary_t *s = z->s;
-	char path[4096], warn[1] = "";
+	char path[4096];
 	if (s->storage == NULL)
 		return;
 	zpath(s, z, "journal", path, sizeof(path));
 	journal_close(z->j);
 	z->j = NULL;
-	(void)warn;
 	/* Created again by jget() when a changeset needs it: a first copy
 	 * (10,000 catalog members) costs no journal file. */
 	if (unlink(path) != 0 && errno != ENOENT)
