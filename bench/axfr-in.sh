@@ -28,12 +28,8 @@ mkdir -p "$OUT/zones-1m"
 
 TMP=$(mktemp -d /tmp/flame-axfrin.XXXXXX) || exit 1
 PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
+source bench/lib/common.bash
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 now_ms() { date +%s%3N; }
 # wait_soa PORT PID SECONDS: until the zone's SOA is answered (0) or the time is up / the process died (1)

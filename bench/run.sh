@@ -50,13 +50,8 @@ command -v nsd >/dev/null 2>&1 || SERVERS=$(echo "$SERVERS" | sed 's/nsd//')
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/flame-bench.XXXXXX) || exit 1
 PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+source bench/lib/common.bash
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { echo "bench: $*" >&2; }

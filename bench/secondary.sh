@@ -45,15 +45,8 @@ mkdir -p "$OUT/zones-100k"
 
 TMP=$(mktemp -d /tmp/flame-sbench.XXXXXX) || exit 1
 PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -CONT "$p" 2>/dev/null
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
+source bench/lib/common.bash
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 log() { echo "secondary bench: $*" >&2; }
 

@@ -18,11 +18,8 @@ FLAME="$BUILD/flame-dnsd"
 	{ echo "xfr bench: run bench/run.sh first (it generates the zones)"; exit 1; }
 TMP=$(mktemp -d /tmp/flame-xbench.XXXXXX) || exit 1
 PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+source bench/lib/common.bash
+trap bench_cleanup EXIT
 wait_up() { # PORT ZONE
 	local i
 	for i in $(seq 1 3000); do
