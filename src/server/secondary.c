@@ -151,6 +151,8 @@ zpath(const secondary_t *s, const sec_zone_t *z, const char *ext, char *buf, siz
 
 static sec_zone_t *find(const secondary_t *s, const uint8_t *origin);
 static void snap_flush(secondary_t *s);
+static void snap_unstage(secondary_t *s, sec_zone_t *z);
+static void journal_reset(sec_zone_t *z);
 
 /* The current version of a zone (committed, maybe not yet published); a
  * placeholder is no version. */
@@ -409,13 +411,7 @@ zone_drop(secondary_t *s, sec_zone_t *z)
 		zone_unref(z->pend);
 		z->pend = NULL;
 	}
-	if (z->snap_staged) {
-		for (size_t i = 0; i < s->nsnap; i++)
-			if (s->snapq[i] == z) {
-				s->snapq[i] = s->snapq[--s->nsnap];
-				break;
-			}
-	}
+	snap_unstage(s, z);
 	for (sec_zone_t **pp = &s->tab[ohash(z->origin) & s->tabmask]; *pp != NULL; pp = &(*pp)->hnext)
 		if (*pp == z) {
 			*pp = z->hnext;
@@ -769,6 +765,23 @@ snap_flush(secondary_t *s)
 
 static void arm_flush(secondary_t *s);
 
+/* Forget a staged snapshot (its temp file is removed). */
+static void
+snap_unstage(secondary_t *s, sec_zone_t *z)
+{
+	char path[4096];
+	if (!z->snap_staged)
+		return;
+	for (size_t i = 0; i < s->nsnap; i++)
+		if (s->snapq[i] == z) {
+			s->snapq[i] = s->snapq[--s->nsnap];
+			break;
+		}
+	z->snap_staged = false;
+	zpath(s, z, "snapshot.tmp", path, sizeof(path));
+	(void)unlink(path);
+}
+
 /* Write the zone's snapshot: staged now, durable at the next flush (at
  * once before the loop runs). */
 static void
@@ -776,8 +789,8 @@ snap_write(sec_zone_t *z, const zone_t *cur)
 {
 	secondary_t *s = z->s;
 	char path[4096], err[512];
-	if (s->storage == NULL || cur == NULL)
-		return;
+	if (s->storage == NULL || cur == NULL || z->reset)
+		return; /* a zone being reset keeps nothing on disk until its new copy */
 	zpath(s, z, "snapshot", path, sizeof(path));
 	if (snapshot_stage(cur, path, err, sizeof(err)) != 0) {
 		log_error("zone %s: snapshot not written: %s", z->name, err);
@@ -1413,8 +1426,22 @@ batch_del(cat_batch_t *b, const uint8_t *origin)
 static void
 member_reset(sec_zone_t *mz, const uint8_t *label)
 {
+	secondary_t *s = mz->s;
 	memcpy(mz->label, label, (size_t)label[0] + 1);
 	mz->reset = true;
+	/* Its state on disk goes now (RFC 9432 §5.6), so that a crash before
+	 * the new copy arrives cannot bring the old one back at the next start;
+	 * the copy in memory serves until then (snap_write skips a zone being
+	 * reset). */
+	journal_reset(mz);
+	snap_unstage(s, mz);
+	mz->have_snap = mz->dirty = false;
+	if (s->storage != NULL) {
+		char path[4096];
+		zpath(s, mz, "snapshot", path, sizeof(path));
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_warning("zone %s: cannot remove %s: %s", mz->name, path, strerror(errno));
+	}
 	sz_trigger(mz, true, "catalog reset"); /* running: one more refresh after it */
 }
 

@@ -12,9 +12,11 @@
 #     transfers none of them again; a restart of the primary keeps labels;
 #  5. a hand-written catalog (second primary) without a version is refused
 #     with a clear line and no member; fixed, its members come; a changed
-#     label resets the member (AXFR); a coo property moves a member to
-#     another catalog, and the other catalog's removal no longer drops it.
-# Ports 15480-15482.
+#     label resets the member (AXFR), and its files go at once, so a crash
+#     before the new copy does not bring the old one back; a coo property
+#     moves a member to another catalog, and the other catalog's removal no
+#     longer drops it.
+# Ports 15480-15482 (15489: a primary that never answers).
 source "$(dirname "$0")/lib/common.bash"
 PPORT=15480
 SPORT=15481
@@ -76,6 +78,8 @@ zone:
 template:
   - id: premium
     primaries: [ "127.0.0.1@$PPORT key xfr-key" ]
+  - id: blackhole
+    primaries: [ "127.0.0.1@15489 key xfr-key" ]
 Y
 cat >"$T/q.yaml" <<Y
 server: { listen: ["127.0.0.1@$QPORT"], workers: 1 }
@@ -191,15 +195,28 @@ wait_until 10 grep -q 'member m1.test. has a new unique label: reset' "$DLOG"
 wait_until 10 grep -q 'zone m1.test.: AXFR from.*serial none -> 7' <(grep -A100000 'member m1.test. has a new unique label' "$DLOG")
 check "label change: reset logged" 1 "$(grep -c 'member m1.test. has a new unique label: reset' "$DLOG")"
 check "label change: the member is transferred anew (AXFR)" 1 "$(grep -A100000 'new unique label' "$DLOG" | grep -c 'zone m1.test.: AXFR from')"
+# A reset survives a crash: the member's files go at once. Its group now
+# names a template whose primary never answers, so the new copy never comes.
+handcat hand1.invalid 4 'version TXT "2"' 'm1c.zones PTR m1.test.' 'group.m1c.zones TXT "blackhole"'
+wait_until 10 grep -q 'catalog hand1.invalid. serial 4' "$DLOG"
+check "reset pending: the old copy still serves" 7 "$(soa $SPORT m1.test)"
+check "reset pending: its snapshot is already gone" 0 "$(ls "$T/s/storage" | grep -c '^m1\.test\.snapshot')"
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+start_daemon -c "$T/s.yaml"
+wait_ready 127.0.0.1 $SPORT || finish
+check "crash during a reset: the old copy does not come back" SERVFAIL "$(rcode $SPORT m1.test)"
+handcat hand1.invalid 5 'version TXT "2"' 'm1b.zones PTR m1.test.'
+wait_until 10 serves m1.test 7
+check "group gone: the member comes from the catalog's primary again" 7 "$(soa $SPORT m1.test)"
 # coo: hand2 lists m1 too; hand1 hands it over with coo.
 handcat hand2.invalid 2 'version TXT "2"' 'x.zones PTR m1.test.'
 wait_until 10 grep -q 'member m1.test. belongs to catalog hand1.invalid.' "$DLOG"
 check "claim without coo: ignored" 1 "$(grep -c 'catalog hand2.invalid.: member m1.test. belongs to catalog hand1.invalid.' "$DLOG")"
-handcat hand1.invalid 4 'version TXT "2"' 'm1b.zones PTR m1.test.' 'coo.m1b.zones PTR hand2.invalid.'
+handcat hand1.invalid 6 'version TXT "2"' 'm1b.zones PTR m1.test.' 'coo.m1b.zones PTR hand2.invalid.'
 wait_until 10 grep -q 'member m1.test. moves to catalog hand2.invalid.' "$DLOG"
 check "coo: the member moves" 1 "$(grep -c 'catalog hand1.invalid.: member m1.test. moves to catalog hand2.invalid. (coo)' "$DLOG")"
-handcat hand1.invalid 5 'version TXT "2"'
-wait_until 10 grep -q 'catalog hand1.invalid. serial 5' "$DLOG"
+handcat hand1.invalid 7 'version TXT "2"'
+wait_until 10 grep -q 'catalog hand1.invalid. serial 7' "$DLOG"
 check "coo: removal from the old catalog keeps the member" 7 "$(soa $SPORT m1.test)"
 handcat hand2.invalid 3 'version TXT "2"'
 wait_until 10 gone m1.test
