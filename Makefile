@@ -2,7 +2,7 @@
 #   make            build the daemon and tools into build/
 #   make check      unit + integration + conformance tests, normal and ASan/UBSan builds
 #   make bench      benchmarks against knotd and nsd (not part of check)
-#   make demo       run a node (later: the cluster) on the shipped zones
+#   make demo       the three-node cluster (namespaces + WireGuard) on the shipped zones; make demo-stop
 # Every source file under src/<module>/ is part of CORE_OBJ except the mains in src/bin/.
 
 PKGS     := ldns libevent libevent_pthreads yaml-0.1 openssl liburing
@@ -31,7 +31,7 @@ TOOLS    := $(patsubst %.c,$(BUILD)/tools/%,$(notdir $(TOOL_SRC)))
 # Keep objects: they are intermediate files of the pattern rules.
 .SECONDARY:
 
-.PHONY: all deps check check-normal check-asan unit integration conformance bench demo clean sanitize fuzz
+.PHONY: all deps check check-normal check-asan unit integration conformance bench demo demo-stop clean sanitize fuzz
 all: deps-ok $(BINS) $(TOOLS)
 
 # Install Debian packages when a required pkg-config module or tool is missing.
@@ -110,6 +110,9 @@ bench: all
 
 demo: all
 	./scripts/demo.sh
+
+demo-stop:
+	./scripts/demo.sh stop
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan

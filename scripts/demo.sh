@@ -1,39 +1,60 @@
 #!/usr/bin/env bash
-# Demo: one flame-dnsd node on 127.0.0.1 port 5300 serving zonefiles/, in the
-# foreground. Builds nothing itself ("make demo" runs "make all" first).
-# Ctrl-C stops it. Environment: BUILD (default build), PORT (default 5300).
-set -eu
+# Demo: the three-node cluster (scripts/cluster.sh) with NS1 serving the
+# checkout's own zonefiles/: editing or adding a file there is the demo.
+# In network namespaces over WireGuard when this machine allows it (root,
+# wireguard-go, ip netns); otherwise three nodes on 127.0.0.11-13 port 5300,
+# no tunnel, and it says so. Builds nothing itself ("make demo" runs
+# "make all" first). "make demo-stop" (scripts/demo.sh stop) tears it down.
+# Environment: BUILD (default build).
+set -u
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-build}"
-PORT="${PORT:-5300}"
-DAEMON="$BUILD/flame-dnsd"
+export BUILD
 ZONES=zonefiles
+RUN=run/cluster
 
-if [ ! -x "$DAEMON" ]; then
-	echo "demo: $DAEMON is missing; run 'make demo' (or 'make all') first" >&2
+if [ "${1:-}" = stop ]; then
+	exec ./scripts/cluster.sh down --run "$RUN"
+fi
+if [ ! -x "$BUILD/flame-dnsd" ]; then
+	echo "demo: $BUILD/flame-dnsd is missing; run 'make demo' (or 'make all') first" >&2
 	exit 1
 fi
-zones=$(find "$ZONES" -maxdepth 1 -type f -name '*.zone' 2>/dev/null | sort)
-if [ -z "$zones" ]; then
-	echo "demo: no *.zone files in $ZONES/" >&2
-	exit 1
-fi
-first=$(basename "$(head -n1 <<<"$zones")" .zone)
-[ -f "$ZONES/example.com.zone" ] && first=example.com
+first=example.com
+[ -f "$ZONES/$first.zone" ] || first=$(basename "$(ls "$ZONES"/*.zone | head -n1)" .zone)
 
+if ./scripts/cluster.sh check; then
+	./scripts/cluster.sh up --zones "$ZONES" --run "$RUN" || exit 1
+	N2=203.0.113.2 P=53 TUN1=198.51.100.1 TUN2=198.51.100.2
+else
+	echo "demo: network namespaces or wireguard-go cannot be used here (needs root and wireguard-go):"
+	echo "demo: running the three nodes on loopback instead, without the WireGuard tunnel."
+	./scripts/cluster.sh up --loopback --zones "$ZONES" --run "$RUN" || exit 1
+	N2=127.0.0.12 P=5300 TUN1="" TUN2=127.0.0.12
+fi
+SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' keys/tsig/cluster.key)
+sleep 1
+./scripts/cluster.sh status --run "$RUN"
 cat <<EOT
-flame-dnsd demo: serving $(wc -l <<<"$zones") zone(s) from $ZONES/ on 127.0.0.1@$PORT (UDP and TCP).
-Try, in another terminal:
-  dig @127.0.0.1 -p $PORT $first SOA
-  dig @127.0.0.1 -p $PORT $first NS +tcp
-  kdig @127.0.0.1 -p $PORT +tcp +keepopen $first SOA $first NS
-  dig @127.0.0.1 -p $PORT nonexistent.$first A      # NXDOMAIN, SOA in authority
-  dig @127.0.0.1 -p $PORT example.invalid A         # REFUSED: not our zone
-  dig @127.0.0.1 -p $PORT CH TXT version.bind       # REFUSED: no "version" configured
-Edit a file in $ZONES/, then reload with:  kill -HUP <pid printed below>
-Ctrl-C stops the server.
+
+Try:
+  dig @$N2 -p $P $first SOA                       # NS2 answers for the zone NS1 serves
+  scripts/cluster.sh status                       # every zone's serial on each node, converged or not
 EOT
-echo "pid: $$"
-# exec: the daemon takes this PID, so Ctrl-C and kill -HUP reach it directly.
-exec "$DAEMON" --zone-dir "$ZONES" --listen "127.0.0.1@$PORT" --workers 2 --log-level info \
-	${DEMO_ARGS:-}
+if [ -n "$TUN1" ]; then
+	cat <<EOT
+  kdig @$N2 $first AXFR -y hmac-sha256:cluster-key:$SECRET
+                                                  # REFUSED: transfers only over the tunnel
+  ip netns exec ns1 kdig @$TUN2 $first AXFR -y hmac-sha256:cluster-key:$SECRET
+                                                  # over the tunnel, with the key: the zone
+EOT
+else
+	cat <<EOT
+  kdig @$TUN2 -p $P $first AXFR -y hmac-sha256:cluster-key:$SECRET
+EOT
+fi
+cat <<EOT
+  Edit $ZONES/$first.zone (raise the serial), or add $ZONES/newcustomer.test.zone,
+  then run scripts/cluster.sh status again: NS2 and NS3 follow within a second.
+Logs: $RUN/ns{1,2,3}/flame-dnsd.log.   Stop: make demo-stop
+EOT
