@@ -165,12 +165,18 @@ daemon_up() {
 	# A zone file that fails is logged and skipped by the daemon; only the config must be right.
 	"$DAEMON" -c "$d/flame-dnsd.yaml" --check >"$d/check.out" 2>&1
 	grep -q "config ok" "$d/check.out" || die "ns$n: config check failed: $(tail -n1 "$d/check.out")"
+	local before
+	before=$(grep -c 'flame-dnsd ready' "$d/flame-dnsd.log" 2>/dev/null)
 	if [ "$LOOPBACK" = 1 ]; then
 		"$DAEMON" -c "$d/flame-dnsd.yaml" >>"$d/flame-dnsd.log" 2>&1 &
 	else
 		ip netns exec "ns$n" "$DAEMON" -c "$d/flame-dnsd.yaml" >>"$d/flame-dnsd.log" 2>&1 &
 	fi
-	for _ in $(seq 1 100); do grep -q 'flame-dnsd ready' "$d/flame-dnsd.log" && return 0; sleep 0.05; done
+	# The log is appended to across restarts: wait for one more "ready" line.
+	for _ in $(seq 1 200); do
+		[ "$(grep -c 'flame-dnsd ready' "$d/flame-dnsd.log")" -gt "${before:-0}" ] && return 0
+		sleep 0.05
+	done
 	die "ns$n: flame-dnsd did not start (see $d/flame-dnsd.log)"
 }
 
@@ -242,7 +248,7 @@ down() {
 # The serial node n answers for zone z over its public address ("-" when none).
 serial_of() {
 	local s
-	s=$(dig @"$(pub "$1")" -p "$PORT" +norec +time=1 +tries=1 +short "$2" SOA 2>/dev/null | awk 'NF >= 7 { print $3; exit }')
+	s=$(dig @"$(pub "$1")" -p "$PORT" +norec +time=1 +tries=1 +short "$2" SOA 2>/dev/null | awk '!/^;/ && NF >= 7 { print $3; exit }')
 	echo "${s:--}"
 }
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# The three-node cluster over WireGuard (issue 6), with scripts/cluster.sh:
+# NS1 primary in namespace ns1, NS2 and NS3 secondaries in ns2 and ns3,
+# queries on 203.0.113.1-3, NOTIFY and transfers only through the tunnel.
+#  1. every zone converges; the routes to the nodes go through the bridge;
+#  2. 100 successive edits of conv.test. on NS1 (adds, deletes, TTL
+#     changes): after each, NS2 and NS3 serve the new serial and their AXFR
+#     equals NS1's;
+#  3. a new zone file on NS1 is served by NS2 and NS3, a deleted one stops
+#     being served (catalog zones);
+#  4. an AXFR asked on a public address is refused; over the tunnel, with
+#     the key, it is answered;
+#  5. NS3's tunnel down: NS2 keeps converging, NS3 keeps its serial; the
+#     tunnel up again: NS3 catches up;
+#  6. NS2's link down for 20 changes, then up: it catches up by IXFR;
+#  7. NS3 killed (SIGKILL) right after it took a change and restarted while
+#     NS1 is frozen: it serves its last serial at once, then catches up;
+#  8. NS1 restarted: the secondaries keep serving meanwhile, and converge on
+#     the next change;
+#  9. a burst of 200 changes in about 2 seconds: all three converge on the
+#     last one, AXFRs equal.
+# Needs root, ip netns and wireguard-go: SKIP otherwise, and when the demo
+# cluster is up (make demo-stop first). Brings the cluster down at the end.
+source "$(dirname "$0")/lib/common.bash"
+CL="$PWD/scripts/cluster.sh"
+RUN="$T/run"
+ZD="$T/zones"
+
+if ! "$CL" check 2>/dev/null; then
+	echo "cluster.sh: SKIP (needs root, ip netns and wireguard-go; scripts/deps.sh installs wireguard-go)"
+	exit 0
+fi
+if ip netns list | grep -qw ns1 || ip link show flbr0 >/dev/null 2>&1; then
+	echo "cluster.sh: SKIP (a cluster is already up: make demo-stop first)"
+	exit 0
+fi
+trap '"$CL" down --run "$RUN" >/dev/null 2>&1; cleanup' EXIT
+
+mkdir -p "$ZD"
+cp -r zonefiles/. "$ZD/"
+N=1
+# conv.test. at serial N: 20 hosts whose TTLs change, plus a sliding window
+# of three records (one added and one deleted per edit).
+conv() {
+	{
+		printf '$ORIGIN conv.test.\n$TTL 300\n@ IN SOA ns1 hostmaster %d 2 1 30 60\n@ NS ns1\nns1 A 203.0.113.1\n' "$N"
+		local i
+		for i in $(seq 0 19); do
+			printf 'h%d %d A 192.0.2.%d\n' "$i" $((300 + (i == N % 20 ? N : 0))) "$i"
+		done
+		for i in $(seq $((N > 2 ? N - 2 : 1)) "$N"); do printf 'w%d TXT "edit %d"\n' "$i" "$i"; done
+	} >"$ZD/conv.test.zone.tmp"
+	mv "$ZD/conv.test.zone.tmp" "$ZD/conv.test.zone"
+}
+conv
+
+"$CL" up --zones "$ZD" --run "$RUN" >"$T/up.out" 2>&1 || { cat "$T/up.out"; echo "FAIL cluster up"; exit 1; }
+SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' keys/tsig/cluster.key)
+LOG2="$RUN/ns2/flame-dnsd.log"
+
+# The node's public address must be reached through the bridge, never the default route.
+for n in 1 2 3; do
+	check "route to ns$n goes through the bridge" flbr0 "$(ip route get 203.0.113.$n | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1)"
+done
+
+soa() { dig @203.0.113."$1" +norec +time=1 +tries=1 +short "$2" SOA 2>/dev/null | awk '!/^;/ && NF >= 7 { print $3; exit }'; }
+rcode() { dig @203.0.113."$1" +norec +time=1 +tries=1 "$2" SOA 2>/dev/null | sed -n 's/.*status: \([A-Z]*\).*/\1/p'; }
+# wait_serial NODE ZONE SERIAL SECONDS
+wait_serial() {
+	local i
+	for i in $(seq 1 $(($4 * 20 * SLOW))); do
+		[ "$(soa "$1" "$2")" == "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# axfr NODE ZONE: canonical AXFR over the tunnel (from ns1), TSIG stripped
+axfr() {
+	ip netns exec ns1 kdig @198.51.100."$1" -y "hmac-sha256:cluster-key:$SECRET" +time=3 +retry=0 "$2" AXFR 2>/dev/null |
+		grep -v '^;' | awk 'NF && $4 != "TSIG"' | sort -u
+}
+converged_all() {
+	local f z s
+	for f in "$ZD"/*.zone; do
+		z=$(basename "$f" .zone)
+		s=$(soa 1 "$z")
+		[ -n "$s" ] && [ "$(soa 2 "$z")" == "$s" ] && [ "$(soa 3 "$z")" == "$s" ] || return 1
+	done
+}
+wait_converged() {
+	local i
+	for i in $(seq 1 $(($1 * 10 * SLOW))); do converged_all && return 0; sleep 0.1; done
+	return 1
+}
+# change: the next serial of conv.test., waited for on NS1 (its debounce)
+change() { N=$((N + 1)); conv; }
+
+# 1. start-up
+wait_converged 15
+check "start-up: every zone converged on the three nodes" 0 "$(converged_all; echo $?)"
+
+# 2. 100 edits
+bad_serial=0 bad_axfr=0
+for k in $(seq 1 100); do
+	change
+	if ! wait_serial 2 conv.test "$N" 5 || ! wait_serial 3 conv.test "$N" 5; then
+		bad_serial=$((bad_serial + 1))
+		echo "  edit $k: serial $N not on ns2/ns3 (ns1 $(soa 1 conv.test), ns2 $(soa 2 conv.test), ns3 $(soa 3 conv.test))"
+		continue
+	fi
+	a1=$(axfr 1 conv.test)
+	if [ "$(axfr 2 conv.test)" != "$a1" ] || [ "$(axfr 3 conv.test)" != "$a1" ] || [ -z "$a1" ]; then
+		bad_axfr=$((bad_axfr + 1))
+		echo "  edit $k: AXFR of ns2 or ns3 differs from ns1's"
+	fi
+done
+check "100 edits: ns2 and ns3 served every new serial" 0 "$bad_serial"
+check "100 edits: their AXFR equals ns1's after every edit" 0 "$bad_axfr"
+check "100 edits: ns2 took them by IXFR" 1 "$([ "$(grep -c 'zone conv.test.: IXFR from 198.51.100.1@53 key cluster-key.' "$LOG2")" -ge 100 ] && echo 1)"
+
+# 3. a new zone file, then gone
+sed 's/example\.com\./newcustomer.test./g' "$ZD/example.com.zone" >"$ZD/newcustomer.test.zone.tmp"
+mv "$ZD/newcustomer.test.zone.tmp" "$ZD/newcustomer.test.zone"
+wait_serial 2 newcustomer.test "$(soa 1 newcustomer.test)" 10
+wait_serial 3 newcustomer.test "$(soa 1 newcustomer.test)" 10
+check "new zone file: ns2 serves it" "$(soa 1 newcustomer.test)" "$(soa 2 newcustomer.test)"
+check "new zone file: ns3 serves it" "$(soa 1 newcustomer.test)" "$(soa 3 newcustomer.test)"
+rm "$ZD/newcustomer.test.zone"
+for i in $(seq 1 $((100 * SLOW))); do [ "$(rcode 2 newcustomer.test)" == REFUSED ] && [ "$(rcode 3 newcustomer.test)" == REFUSED ] && break; sleep 0.1; done
+check "deleted zone file: ns2 no longer serves it" REFUSED "$(rcode 2 newcustomer.test)"
+check "deleted zone file: ns3 no longer serves it" REFUSED "$(rcode 3 newcustomer.test)"
+
+# 4. transfers: tunnel only
+pub=$(kdig @203.0.113.2 -y "hmac-sha256:cluster-key:$SECRET" +time=3 +retry=0 conv.test AXFR 2>&1)
+check_match "AXFR on ns2's public address: refused" "REFUSED" "$(grep -o 'REFUSED' <<<"$pub" | head -n1)"
+check "AXFR over the tunnel with the key: the zone" "$(axfr 1 conv.test | wc -l)" "$(axfr 2 conv.test | wc -l)"
+check_match "AXFR over the tunnel without the key: refused" "REFUSED|NOTAUTH" \
+	"$(ip netns exec ns1 kdig @198.51.100.2 +time=3 +retry=0 conv.test AXFR 2>&1 | grep -oE 'REFUSED|NOTAUTH' | head -n1)"
+
+# 5. NS3's tunnel down
+ip -n ns3 link set flwg3 down
+before3=$(soa 3 conv.test)
+for k in 1 2 3; do change; wait_serial 2 conv.test "$N" 5; done
+check "ns3 tunnel down: ns2 keeps converging" "$N" "$(soa 2 conv.test)"
+sleep $((3 * SLOW))
+check "ns3 tunnel down: ns3 keeps its serial" "$before3" "$(soa 3 conv.test)"
+ip -n ns3 link set flwg3 up
+ip -n ns3 addr replace 198.51.100.3/24 dev flwg3
+wait_serial 3 conv.test "$N" 15
+check "ns3 tunnel up again: it catches up" "$N" "$(soa 3 conv.test)"
+
+# 6. NS2's link down for 20 changes
+ip -n ns2 link set eth0 down
+for k in $(seq 1 20); do change; sleep 0.06; done
+wait_serial 3 conv.test "$N" 10
+check "ns2 link down: ns3 follows the 20 changes" "$N" "$(soa 3 conv.test)"
+ip -n ns2 link set eth0 up
+ip -n ns2 addr replace 203.0.113.2/24 dev eth0
+wait_serial 2 conv.test "$N" 20
+check "ns2 link up: it catches up" "$N" "$(soa 2 conv.test)"
+check_match "ns2 caught up by IXFR" "IXFR from 198\.51\.100\.1@53 key cluster-key\.: serial [0-9]+ -> $N" \
+	"$(grep -oE "IXFR from 198\.51\.100\.1@53 key cluster-key\.: serial [0-9]+ -> $N" "$LOG2" | tail -n1)"
+check "ns2's AXFR equals ns1's" "$(axfr 1 conv.test | md5sum)" "$(axfr 2 conv.test | md5sum)"
+
+# 7. NS3 killed right after it took a change, restarted with NS1 frozen
+change
+wait_serial 3 conv.test "$N" 10
+last3=$(soa 3 conv.test)
+kill -KILL "$(cat "$RUN/ns3/flame-dnsd.pid")"
+P1=$(cat "$RUN/ns1/flame-dnsd.pid")
+kill -STOP "$P1" # NS3 must answer from its own disk: nothing from NS1 meanwhile
+change           # NS1 sees it only once thawed
+rm -f "$RUN/ns3/flame-dnsd.pid"
+"$CL" up --zones "$ZD" --run "$RUN" >"$T/up2.out" 2>&1
+check "ns3 restarted after SIGKILL: its last serial at once, from disk" "$last3" "$(soa 3 conv.test)"
+kill -CONT "$P1"
+wait_serial 3 conv.test "$N" 15
+check "ns3 after the restart: catches up" "$N" "$(soa 3 conv.test)"
+wait_serial 2 conv.test "$N" 15
+check "ns2 follows the change made while ns1 was frozen" "$N" "$(soa 2 conv.test)"
+
+# 8. NS1 restarted
+kill "$(cat "$RUN/ns1/flame-dnsd.pid")"
+for i in $(seq 1 50); do kill -0 "$(cat "$RUN/ns1/flame-dnsd.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
+check "ns1 down: ns2 keeps serving" "$N" "$(soa 2 conv.test)"
+check "ns1 down: ns3 keeps serving" "$N" "$(soa 3 conv.test)"
+"$CL" up --zones "$ZD" --run "$RUN" >"$T/up3.out" 2>&1
+change
+wait_serial 2 conv.test "$N" 15
+wait_serial 3 conv.test "$N" 15
+check "ns1 restarted: the next change reaches ns2" "$N" "$(soa 2 conv.test)"
+check "ns1 restarted: the next change reaches ns3" "$N" "$(soa 3 conv.test)"
+
+# 9. a burst of 200 changes in about 2 seconds
+t0=$(date +%s%N)
+for k in $(seq 1 200); do change; sleep 0.005; done
+t1=$(date +%s%N)
+echo "  burst: 200 changes written in $(((t1 - t0) / 1000000)) ms"
+wait_serial 1 conv.test "$N" 10
+wait_serial 2 conv.test "$N" 15
+wait_serial 3 conv.test "$N" 15
+check "burst: ns1 serves the last change" "$N" "$(soa 1 conv.test)"
+check "burst: ns2 converged" "$N" "$(soa 2 conv.test)"
+check "burst: ns3 converged" "$N" "$(soa 3 conv.test)"
+a1=$(axfr 1 conv.test | md5sum)
+check "burst: ns2's AXFR equals ns1's" "$a1" "$(axfr 2 conv.test | md5sum)"
+check "burst: ns3's AXFR equals ns1's" "$a1" "$(axfr 3 conv.test | md5sum)"
+wait_converged 10
+check "end: every zone converged" 0 "$(converged_all; echo $?)"
+
+for n in 1 2 3; do
+	check "ns$n: no sanitizer report" 0 "$(grep -cE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "$RUN/ns$n/flame-dnsd.log")"
+done
+finish
