@@ -18,7 +18,12 @@
 #  8. NS1 restarted: the secondaries keep serving meanwhile, and converge on
 #     the next change;
 #  9. a burst of 200 changes in about 2 seconds: all three converge on the
-#     last one, AXFRs equal.
+#     last one, AXFRs equal;
+# 10. NS1 gone past a short SOA expire: NS2 and NS3 answer SERVFAIL for that
+#     zone, and recover when NS1 is back;
+# 11. dnsperf at full rate against NS2 for 30 s (10 s in sanitizer builds)
+#     while NS1 changes a zone 20 times a second: no query lost, every
+#     answer NOERROR, NS2's serials never go backwards.
 # Needs root, ip netns and wireguard-go: SKIP otherwise, and when the demo
 # cluster is up (make demo-stop first). Brings the cluster down at the end.
 source "$(dirname "$0")/lib/common.bash"
@@ -205,6 +210,47 @@ check "burst: ns3 converged" "$N" "$(soa 3 conv.test)"
 a1=$(axfr 1 conv.test | md5sum)
 check "burst: ns2's AXFR equals ns1's" "$a1" "$(axfr 2 conv.test | md5sum)"
 check "burst: ns3's AXFR equals ns1's" "$a1" "$(axfr 3 conv.test | md5sum)"
+# 10. NS1 gone past a short expire: the secondaries answer SERVFAIL for that
+#     zone (the others have a long expire), and recover when NS1 is back.
+printf '$ORIGIN exp.test.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 1 1 5 60\n@ NS ns1\nns1 A 203.0.113.1\n' >"$ZD/exp.test.zone.tmp"
+mv "$ZD/exp.test.zone.tmp" "$ZD/exp.test.zone"
+wait_serial 2 exp.test 1 10
+wait_serial 3 exp.test 1 10
+P1=$(cat "$RUN/ns1/flame-dnsd.pid")
+kill -STOP "$P1"
+for i in $(seq 1 $((120 * SLOW))); do [ "$(rcode 2 exp.test)" == SERVFAIL ] && [ "$(rcode 3 exp.test)" == SERVFAIL ] && break; sleep 0.1; done
+check "ns1 gone past the expire: ns2 answers SERVFAIL" SERVFAIL "$(rcode 2 exp.test)"
+check "ns1 gone past the expire: ns3 answers SERVFAIL" SERVFAIL "$(rcode 3 exp.test)"
+check "ns1 gone: a zone with a long expire still answers on ns2" "$N" "$(soa 2 conv.test)"
+kill -CONT "$P1"
+for i in $(seq 1 $((100 * SLOW))); do [ "$(rcode 2 exp.test)" == NOERROR ] && [ "$(rcode 3 exp.test)" == NOERROR ] && break; sleep 0.1; done
+check "ns1 back: ns2 recovers" NOERROR "$(rcode 2 exp.test)"
+check "ns1 back: ns3 recovers" NOERROR "$(rcode 3 exp.test)"
+
+# 11. Load: dnsperf at full rate against NS2 while NS1 changes conv.test 20
+#     times a second; no query may fail, and the serials NS2 answers never
+#     go backwards once a newer one was answered.
+DUR=$((SLOW > 1 ? 10 : 30))
+for z in conv.test example.com www.example.com example.org; do printf '%s A\n%s SOA\n' "$z" "$z"; done >"$T/perf.txt"
+dnsperf -s 203.0.113.2 -d "$T/perf.txt" -l "$DUR" -c 4 -q 200 -t 2 >"$T/dnsperf.out" 2>&1 &
+PERF=$!
+( end=$(($(date +%s) + DUR)); while [ "$(date +%s)" -lt "$end" ]; do soa 2 conv.test; sleep 0.01; done ) >"$T/serials2.txt" &
+POLL=$!
+t_end=$(($(date +%s) + DUR))
+while [ "$(date +%s)" -lt "$t_end" ]; do change; sleep 0.05; done
+wait "$PERF"
+wait "$POLL"
+echo "  load: $(grep -E 'Queries (sent|completed|lost)|Queries per second' "$T/dnsperf.out" | tr -s ' ' | tr '\n' ';')"
+check_match "load: dnsperf sent queries" '^[1-9][0-9]*$' "$(awk '/Queries sent:/ { print $3 }' "$T/dnsperf.out")"
+check "load: no query lost" 0 "$(awk '/Queries lost:/ { print $3 }' "$T/dnsperf.out")"
+check "load: every answer NOERROR" "$(awk '/Queries completed:/ { print $3 }' "$T/dnsperf.out")" "$(sed -n 's/.*Response codes:.*NOERROR \([0-9]*\).*/\1/p' "$T/dnsperf.out")"
+check "load: ns2's serials never went backwards" 0 "$(awk 'NF { if (prev != "" && $1 < prev) bad++; prev = $1 } END { print bad + 0 }' "$T/serials2.txt")"
+check_match "load: the poller saw the serials move" '^[0-9]+$' "$(awk 'NF' "$T/serials2.txt" | sort -un | wc -l | awk '$1 > 10')"
+wait_serial 2 conv.test "$N" 15
+wait_serial 3 conv.test "$N" 15
+check "load: ns2 converged at the end" "$N" "$(soa 2 conv.test)"
+check "load: ns3 converged at the end" "$N" "$(soa 3 conv.test)"
+
 wait_converged 10
 check "end: every zone converged" 0 "$(converged_all; echo $?)"
 
