@@ -11,6 +11,9 @@ time and the p50/p99 in milliseconds. Bounded: 5 s per change at most.
 options:
   --poll-port P   poll this port (e.g. a secondary of the server at PORT)
                   instead of PORT for the new serial
+  --poll A@P      poll the server at address A, port P (repeatable: the
+                  time is until every one of them answers the new serial;
+                  replaces --poll-port)
   --after CMD     run CMD (a shell command) right after each rename, inside
                   the timed interval (knotd: knotc zone-reload, it does not
                   watch files)
@@ -71,11 +74,11 @@ class Poller:
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.s.settimeout(0.05)
 
-    def wait(self, port, serial, t0, limit):
-        """Poll PORT until it answers SERIAL; ms since t0, or None after limit s."""
+    def wait(self, port, serial, t0, limit, addr="127.0.0.1"):
+        """Poll ADDR:PORT until it answers SERIAL; ms since t0, or None after limit s."""
         while time.monotonic() - t0 < limit:
             self.qid = (self.qid + 1) & 0xFFFF
-            self.s.sendto(soa_query(self.zone, self.qid), ("127.0.0.1", port))
+            self.s.sendto(soa_query(self.zone, self.qid), (addr, port))
             got = None
             try:
                 while True:  # drop late answers to earlier queries
@@ -94,6 +97,7 @@ def main():
     ap.add_argument("path"); ap.add_argument("zone")
     ap.add_argument("port", type=int); ap.add_argument("count", type=int)
     ap.add_argument("--poll-port", type=int)
+    ap.add_argument("--poll", action="append", default=[])
     ap.add_argument("--after")
     ap.add_argument("--change-a")
     ap.add_argument("--timeout", type=float, default=5.0)
@@ -159,11 +163,15 @@ def main():
               % (a.count, serial, ms, prim[len(prim) // 2]))
         return
 
+    targets = [(t.rsplit("@", 1)[0], int(t.rsplit("@", 1)[1])) for t in a.poll] or [("127.0.0.1", poll_port)]
     times = []
     for i in range(a.count):
         serial += 1
         t0 = write(serial)
-        ms = p.wait(poll_port, serial, t0, a.timeout)
+        ms = 0.0
+        for addr, port in targets:  # in turn: the last one seen is when all answer
+            got = p.wait(port, serial, t0, a.timeout, addr)
+            ms = None if got is None or ms is None else max(ms, got)
         if ms is None:
             sys.exit("propagate.py: serial %d not served within %g s" % (serial, a.timeout))
         times.append(ms)

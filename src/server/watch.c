@@ -73,10 +73,12 @@ typedef struct {
 	uint64_t last;   /*!< latest event (µs) */
 	bool include;
 	bool writing;    /*!< created and not closed yet */
+	bool moved;      /*!< the latest event renamed it into place */
 } watch_item_t;
 
 struct watch_pend {
 	uint64_t quiet, cap;  /*!< µs */
+	uint64_t quick;       /*!< quiet period after a rename into place (µs) */
 	size_t flood;
 	watch_item_t *v;
 	size_t n, vcap;
@@ -86,6 +88,7 @@ struct watch_pend {
 	uint64_t rescan_at;
 	uint64_t last_any;    /*!< latest event over everything pending */
 	uint64_t last_take;   /*!< when the previous batch was taken (0: never) */
+	size_t last_batch;    /*!< how many files it had */
 	uint64_t busy;        /*!< a batch due this soon after the previous one means the
 				   directory is busy (µs) */
 	/* the last batch taken (kept until the next take) */
@@ -131,6 +134,7 @@ watch_pend_new(uint32_t quiet_ms, uint32_t cap_ms, size_t flood)
 	if (p == NULL)
 		return NULL;
 	p->quiet = (uint64_t)quiet_ms * 1000;
+	p->quick = WATCH_MOVED_QUIET_MS < quiet_ms ? (uint64_t)WATCH_MOVED_QUIET_MS * 1000 : p->quiet;
 	p->cap = (uint64_t)cap_ms * 1000;
 	p->flood = flood > 0 ? flood : 1;
 	/* Within one cap period of the previous batch the directory counts
@@ -206,6 +210,7 @@ watch_pend_touch(watch_pend_t *p, const char *key, bool include, watch_ev_t ev, 
 	}
 	it->last = now_us;
 	it->writing = ev == WATCH_EV_CREATE;
+	it->moved = ev == WATCH_EV_MOVED;
 	if (now_us > p->last_any)
 		p->last_any = now_us;
 	return 0;
@@ -245,8 +250,11 @@ watch_item_due(const watch_pend_t *p, const watch_item_t *it, uint64_t group)
 	uint64_t capped = it->first + p->cap;
 	if (it->writing)
 		return capped;
-	uint64_t own = watch_min(capped, it->last + p->quiet);
-	bool busy = p->n >= p->flood || (p->last_take != 0 && own < p->last_take + p->busy);
+	uint64_t own = watch_min(capped, it->last + (it->moved ? p->quick : p->quiet));
+	/* One file saved again and again (the previous batch was that file
+	 * alone) is no stream: its rename keeps the short quiet period. */
+	bool stream = p->n > 1 || p->last_batch != 1;
+	bool busy = p->n >= p->flood || (p->last_take != 0 && own < p->last_take + p->busy && stream);
 	return busy ? group : own;
 }
 
@@ -323,6 +331,7 @@ watch_pend_take(watch_pend_t *p, uint64_t now_us, watch_batch_t *b)
 	}
 	/* Only now: the due times above must be the ones ndue counted. */
 	p->last_take = now_us;
+	p->last_batch = p->ntaken;
 	p->n = keep;
 	p->last_any = 0;
 	for (size_t i = 0; i < p->n; i++)
@@ -508,7 +517,9 @@ watch_event(watch_t *w, const struct inotify_event *ev, uint64_t now)
 	}
 	if (ev->len == 0 || (ev->mask & IN_ISDIR))
 		return;
-	const watch_ev_t kind = (ev->mask & IN_CREATE) ? WATCH_EV_CREATE : WATCH_EV_DONE;
+	const watch_ev_t kind = (ev->mask & IN_CREATE)	? WATCH_EV_CREATE
+				: (ev->mask & IN_MOVED_TO) ? WATCH_EV_MOVED
+							  : WATCH_EV_DONE;
 	const char *name = ev->name;
 	if (d->top && watch_is_zone_name(name)) {
 		log_debug("zone watch: %s %s", name,

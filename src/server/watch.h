@@ -23,6 +23,12 @@ struct event_base;
 
 /** Quiet period after the last event of a file before it is reloaded. */
 #define WATCH_QUIET_MS 25
+/** The same for a file whose last event was a rename into place (the way
+ *  editors and deploy tools save): its content is complete at once, so
+ *  only a short wait for companions of the same save. Applies while the
+ *  directory is not busy (see watch.c); a stream of files keeps the
+ *  quiet period above. */
+#define WATCH_MOVED_QUIET_MS 2
 /** A file that keeps changing is still reloaded this often. */
 #define WATCH_CAP_MS 500
 /** This many files pending at once is a flood: wait until the whole
@@ -88,8 +94,9 @@ typedef struct watch_pend watch_pend_t;
 
 /** What an event means for a pending file. */
 typedef enum {
-	WATCH_EV_DONE,    /*!< content complete or file gone: CLOSE_WRITE, MOVED_TO/FROM, DELETE */
+	WATCH_EV_DONE,    /*!< content complete or file gone: CLOSE_WRITE, MOVED_FROM, DELETE */
 	WATCH_EV_CREATE,  /*!< a writer created it: hold a pending file until DONE (or the cap) */
+	WATCH_EV_MOVED,   /*!< renamed into place (MOVED_TO): complete, due after the short quiet */
 } watch_ev_t;
 
 /**

@@ -90,6 +90,44 @@ test_quiet_and_cap(void **state)
 	watch_pend_free(p);
 }
 
+/* A rename into place is complete: due after the short quiet, also when the
+ * same file is saved again and again; as soon as two files are pending in
+ * a busy directory, the stream rule (the whole directory quiet for 25 ms)
+ * applies again. */
+static void
+test_moved_quick(void **state)
+{
+	watch_pend_t *p = watch_pend_new(25, 500, 64);
+	watch_batch_t b;
+	assert_non_null(p);
+	uint64_t t = 1000 * MS;
+	assert_int_equal(watch_pend_touch(p, "a.zone", false, WATCH_EV_MOVED, t), 0);
+	assert_int_equal(watch_pend_deadline(p), t + WATCH_MOVED_QUIET_MS * MS);
+	assert_false(watch_pend_take(p, t + WATCH_MOVED_QUIET_MS * MS - 1, &b));
+	assert_true(watch_pend_take(p, t + WATCH_MOVED_QUIET_MS * MS, &b));
+	assert_int_equal(b.nzones, 1);
+	/* Saved again 50 ms later (within the cap of the previous batch): still quick. */
+	t += 50 * MS;
+	watch_pend_touch(p, "a.zone", false, WATCH_EV_MOVED, t);
+	assert_int_equal(watch_pend_deadline(p), t + WATCH_MOVED_QUIET_MS * MS);
+	assert_true(watch_pend_take(p, t + WATCH_MOVED_QUIET_MS * MS, &b));
+	assert_int_equal(b.nzones, 1); /* the take agrees with the deadline */
+	assert_int_equal(watch_pend_count(p), 0);
+	/* A written (not renamed) file keeps the 25 ms quiet. */
+	t += 50 * MS;
+	watch_pend_touch(p, "a.zone", false, WATCH_EV_DONE, t);
+	assert_int_equal(watch_pend_deadline(p), t + 25 * MS);
+	assert_true(watch_pend_take(p, t + 25 * MS, &b));
+	/* Two files renamed in a busy directory: one batch after 25 ms of quiet. */
+	t += 50 * MS;
+	watch_pend_touch(p, "b.zone", false, WATCH_EV_MOVED, t);
+	watch_pend_touch(p, "c.zone", false, WATCH_EV_MOVED, t + 1 * MS);
+	assert_int_equal(watch_pend_deadline(p), t + 1 * MS + 25 * MS);
+	assert_true(watch_pend_take(p, t + 26 * MS, &b));
+	assert_int_equal(b.nzones, 2);
+	watch_pend_free(p);
+}
+
 static void
 test_flood_and_stream(void **state)
 {
@@ -152,6 +190,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_quiet_and_cap),
+		cmocka_unit_test(test_moved_quick),
 		cmocka_unit_test(test_flood_and_stream),
 		cmocka_unit_test(test_rescan),
 	};
