@@ -107,6 +107,7 @@ bench: all
 	./bench/secondary.sh
 	./bench/axfr-in.sh
 	BENCH_CATALOG_PAIRS="knotd flame" ./bench/catalog.sh
+	./bench/cluster.sh
 
 demo: all
 	./scripts/demo.sh
