@@ -14,7 +14,9 @@
 #     tunnel up again: NS3 catches up;
 #  6. NS2's link down for 20 changes, then up: it catches up by IXFR;
 #  7. NS3 killed (SIGKILL) right after it took a change and restarted while
-#     NS1 is frozen: it serves its last serial at once, then catches up;
+#     NS1 is frozen: it serves its last serial at once, then catches up; and
+#     killed again in the middle of the AXFR of a new 200,000-record zone:
+#     restarted, it serves at once and then takes the big zone whole;
 #  8. NS1 restarted: the secondaries keep serving meanwhile, and converge on
 #     the next change;
 #  9. a burst of 200 changes in about 2 seconds: all three converge on the
@@ -184,6 +186,25 @@ check "ns3 after the restart: catches up" "$N" "$(soa 3 conv.test)"
 wait_serial 2 conv.test "$N" 15
 check "ns2 follows the change made while ns1 was frozen" "$N" "$(soa 2 conv.test)"
 
+# 7b. NS3 killed in the middle of a transfer: a new 200,000-record zone is
+#     added on NS1 and NS3 is killed once its AXFR has started but before it
+#     ended; restarted, it serves its other zones at once and then takes the
+#     big zone whole.
+"$BUILD/tools/genzone" -n 200000 -o big.test. -z "$T/big.zone" -q "$T/big.q" -c 1 >/dev/null 2>&1
+mv "$T/big.zone" "$ZD/big.test.zone"
+L3="$RUN/ns3/flame-dnsd.log"
+for i in $(seq 1 $((200 * SLOW))); do grep -q 'zone big\.test\.: refresh' "$L3" && break; sleep 0.005; done
+kill -KILL "$(cat "$RUN/ns3/flame-dnsd.pid")"
+check "ns3 killed with the big zone's transfer started, not ended" "started:1 ended:0" \
+	"started:$(grep -c 'zone big\.test\.: refresh' "$L3") ended:$(grep -c 'zone big\.test\.: AXFR from' "$L3")"
+rm -f "$RUN/ns3/flame-dnsd.pid"
+"$CL" up --zones "$ZD" --run "$RUN" >"$T/up2b.out" 2>&1
+check "ns3 restarted mid-transfer: conv.test at once" "$N" "$(soa 3 conv.test)"
+wait_serial 3 big.test "$(soa 1 big.test)" 30
+check "ns3 restarted mid-transfer: the big zone arrives whole" "$(soa 1 big.test)" "$(soa 3 big.test)"
+check "ns3's copy of the big zone equals ns1's" "$(axfr 1 big.test | md5sum)" "$(axfr 3 big.test | md5sum)"
+rm "$ZD/big.test.zone" # keep the rest of the test light
+
 # 8. NS1 restarted
 kill "$(cat "$RUN/ns1/flame-dnsd.pid")"
 for i in $(seq 1 50); do kill -0 "$(cat "$RUN/ns1/flame-dnsd.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.1; done
@@ -236,8 +257,16 @@ dnsperf -s 203.0.113.2 -d "$T/perf.txt" -l "$DUR" -c 4 -q 200 -t 2 >"$T/dnsperf.
 PERF=$!
 ( end=$(($(date +%s) + DUR)); while [ "$(date +%s)" -lt "$end" ]; do soa 2 conv.test; sleep 0.01; done ) >"$T/serials2.txt" &
 POLL=$!
-t_end=$(($(date +%s) + DUR))
-while [ "$(date +%s)" -lt "$t_end" ]; do change; sleep 0.05; done
+t_start=$(date +%s%N)
+k=0
+while [ $(($(date +%s%N) - t_start)) -lt $((DUR * 1000000000)) ]; do
+	change
+	k=$((k + 1))
+	# 20 a second: sleep until the next 50 ms slot
+	left=$(((t_start + k * 50000000 - $(date +%s%N)) / 1000000))
+	[ "$left" -gt 0 ] && sleep "0.$(printf '%03d' "$left")"
+done
+echo "  load: $k changes of conv.test in $DUR s"
 wait "$PERF"
 wait "$POLL"
 echo "  load: $(grep -E 'Queries (sent|completed|lost)|Queries per second' "$T/dnsperf.out" | tr -s ' ' | tr '\n' ';')"
