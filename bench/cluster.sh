@@ -24,14 +24,11 @@ log() { echo "cluster bench: $*" >&2; }
 
 "$CL" check || { log "needs root, ip netns and wireguard-go: not run"; exit 0; }
 if ip netns list | grep -qw ns1; then log "a cluster is already up (make demo-stop first): not run"; exit 0; fi
-mkdir -p "$OUT/zones-100k"
-[ -s "$OUT/zones-100k/bench.test.zone" ] ||
-	"$GENZONE" -n 100000 -o bench.test. -z "$OUT/zones-100k/bench.test.zone" -q "$OUT/q-100k.txt" -c 200000 ||
-	{ log "cannot generate the 100k zone"; exit 1; }
+source bench/lib/common.bash
+bench_zone_100k "$GENZONE" "$OUT" || { log "cannot generate the 100k zone"; exit 1; }
 
 TMP=$(mktemp -d /tmp/flame-clbench.XXXXXX) || exit 1
 PIDS=()
-source bench/lib/common.bash
 trap '"$CL" down --run "$TMP/run" >/dev/null 2>&1; bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 

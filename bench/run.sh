@@ -58,10 +58,8 @@ log() { echo "bench: $*" >&2; }
 
 # ---- datasets ---------------------------------------------------------------
 prepare_data() {
-	mkdir -p "$OUT/zones-100k" "$OUT/zones-1m" "$OUT/zones-empty" "$OUT/zones-examples"
-	[ -s "$OUT/zones-100k/bench.test.zone" ] ||
-		"$GENZONE" -n 100000 -o bench.test. -z "$OUT/zones-100k/bench.test.zone" -q "$OUT/q-100k.txt" -c 200000 ||
-		return 1
+	mkdir -p "$OUT/zones-1m" "$OUT/zones-empty" "$OUT/zones-examples"
+	bench_zone_100k "$GENZONE" "$OUT" || return 1
 	if [ "${BENCH_SKIP_1M:-0}" != 1 ] && [ ! -s "$OUT/zones-1m/big.test.zone" ]; then
 		"$GENZONE" -n 1000000 -o big.test. -z "$OUT/zones-1m/big.test.zone" -q "$OUT/q-1m.txt" -c 1000 || return 1
 	fi

@@ -38,14 +38,11 @@ SERVERS="${BENCH_SERVERS:-flame knotd}"
 for bin in kdig knotd knotc tsig-keygen python3 taskset "$FLAME" "$GENZONE"; do
 	command -v "$bin" >/dev/null 2>&1 || { echo "secondary bench: $bin missing (make all; make deps)"; exit 1; }
 done
-mkdir -p "$OUT/zones-100k"
-[ -s "$OUT/zones-100k/bench.test.zone" ] ||
-	"$GENZONE" -n 100000 -o bench.test. -z "$OUT/zones-100k/bench.test.zone" -q "$OUT/q-100k.txt" -c 200000 ||
-	{ echo "secondary bench: cannot generate the 100k zone"; exit 1; }
+source bench/lib/common.bash
+bench_zone_100k "$GENZONE" "$OUT" || { echo "secondary bench: cannot generate the 100k zone"; exit 1; }
 
 TMP=$(mktemp -d /tmp/flame-sbench.XXXXXX) || exit 1
 PIDS=()
-source bench/lib/common.bash
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 log() { echo "secondary bench: $*" >&2; }

@@ -12,3 +12,12 @@ bench_cleanup() {
 	done
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
+
+# bench_zone_100k GENZONE OUTDIR: the shared 100,000-record zone
+# (OUTDIR/zones-100k/bench.test.zone, its queries in OUTDIR/q-100k.txt),
+# generated once and reused by every bench. Returns non-zero on failure.
+bench_zone_100k() {
+	mkdir -p "$2/zones-100k"
+	[ -s "$2/zones-100k/bench.test.zone" ] ||
+		"$1" -n 100000 -o bench.test. -z "$2/zones-100k/bench.test.zone" -q "$2/q-100k.txt" -c 200000
+}
