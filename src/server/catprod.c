@@ -153,11 +153,27 @@ unchanged(const catprod_t *p, const catalog_entry_t *e, size_t n)
 	return true;
 }
 
+/* Do two snapshots hold the same zones (origins, in order)? Then the
+ * member list cannot differ: the common case of a reload that edits zones. */
+static bool
+same_origins(const zonedb_t *a, const zonedb_t *b)
+{
+	size_t n = zonedb_count(a);
+	if (a == NULL || n != zonedb_count(b))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!dname_eq(zonedb_at(a, i)->origin, zonedb_at(b, i)->origin))
+			return false;
+	return true;
+}
+
 zonedb_t *
 catprod_update(catprod_t *p, const zonedb_t *served, zonedb_t *next)
 {
 	const zone_t *sz = served != NULL ? zonedb_get(served, p->origin) : NULL;
 	const zone_t *fz = zonedb_get(next, p->origin);
+	if (sz != NULL && fz == sz && same_origins(served, next))
+		return next;
 	size_t n = zonedb_count(next);
 	catalog_entry_t *e = calloc(n + 1, sizeof(*e));
 	uint8_t (*labels)[17] = calloc(n + 1, sizeof(*labels));

@@ -69,7 +69,12 @@ db_make(zone_t **zones, size_t n, bool sort)
 		free(zones);
 		return NULL;
 	}
-	if (n > 1 && sort)
+	/* Callers mostly pass an order they kept from a snapshot (a reload
+	 * replaces versions in place): one pass to see that, not a sort. */
+	bool sorted = true;
+	for (size_t i = 1; sort && sorted && i < n; i++)
+		sorted = dname_canon_cmp(zones[i - 1]->origin, zones[i]->origin) < 0;
+	if (n > 1 && sort && !sorted)
 		qsort(zones, n, sizeof(*zones), cmp_zone);
 	db->n = n;
 	db->zones = zones;
