@@ -404,7 +404,7 @@ main(int argc, char **argv)
 	if (db == NULL)
 		goto out;
 	if (catprod != NULL)
-		catprod_mark(catprod, db);
+		catprod_save(catprod, db);
 	/* 2c. Secondary zones from their snapshots and journals: served at once. */
 	db = secondary_restore(secondary, db);
 	if (db == NULL) {

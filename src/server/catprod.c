@@ -279,15 +279,11 @@ oom:
 }
 
 void
-catprod_mark(catprod_t *p, const zonedb_t *next)
+catprod_save(catprod_t *p, const zonedb_t *next)
 {
-	zone_t *z = next != NULL ? (zone_t *)zonedb_get(next, p->origin) : NULL;
+	const zone_t *z = next != NULL ? zonedb_get(next, p->origin) : NULL;
 	char err[600];
-	if (z == NULL)
-		return;
-	if (!z->catalog)
-		z->catalog = 1; /* a new version (the commit may have made it), not yet published */
-	if (p->snap_path == NULL || (z->serial == p->snap_serial && p->loaded))
+	if (z == NULL || p->snap_path == NULL || (z->serial == p->snap_serial && p->loaded))
 		return;
 	if (snapshot_write(z, p->snap_path, err, sizeof(err)) != 0)
 		log_error("catalog %s: %s not written (%s): labels may change at the next start", p->name, p->snap_path,

@@ -37,10 +37,10 @@ void catprod_free(catprod_t *p);
 zonedb_t *catprod_update(catprod_t *p, const zonedb_t *served, zonedb_t *next);
 
 /**
- * \brief After the commit, before publication: flag the catalog version
- * (queries other than SOA are refused) and keep its labels on disk.
+ * \brief After the commit: keep the committed catalog (its labels) on disk,
+ * when it is a new version.
  */
-void catprod_mark(catprod_t *p, const zonedb_t *next);
+void catprod_save(catprod_t *p, const zonedb_t *next);
 
 /** \brief The catalog's origin (lowercased wire). */
 const uint8_t *catprod_origin(const catprod_t *p);

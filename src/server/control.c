@@ -132,7 +132,7 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 	if (next != NULL && ctl->primary != NULL)
 		next = primary_commit(ctl->primary, old, next);
 	if (next != NULL && ctl->catprod != NULL)
-		catprod_mark(ctl->catprod, next);
+		catprod_save(ctl->catprod, next);
 	if (fnames != NULL)
 		control_describe(old, next, fnames, n, what, sizeof(what));
 	if (next != NULL) {

@@ -443,6 +443,9 @@ zone_apply(const zone_t *old, const changeset_t *cs, zone_t **out, zone_error_t 
 	w.b = NULL;
 	if (ret != 0)
 		goto fail;
+	/* What the zone is, not what it holds, carries over to the next version. */
+	z->catalog = old->catalog;
+	z->notify_allow = old->notify_allow;
 	if (old->source != NULL) {
 		z->source = arena_memdup(&z->arena, old->source, strlen(old->source) + 1);
 		if (z->source == NULL) {
