@@ -15,6 +15,7 @@
 #include "dns/rrtype.h"
 #include "server/primary.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "zone/apply.h"
@@ -272,8 +273,7 @@ state_flush(primary_t *p)
 {
 	if (p->nstaged == 0)
 		return;
-	int dfd = open(p->storage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	bool synced = fio_syncfs(p->storage);
 	for (size_t i = 0; i < p->nstaged; i++) {
 		char path[4096], tmp[4200];
 		zone_path(p, p->staged[i], "state", path, sizeof(path));
@@ -290,11 +290,9 @@ state_flush(primary_t *p)
 		free(p->staged[i]);
 	}
 	p->nstaged = 0;
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0)
-			log_warning("%s: fsync: %s", p->storage, strerror(errno));
-		close(dfd);
-	}
+	int ret = fio_fsync_dir(p->storage);
+	if (ret != 0)
+		log_warning("%s: fsync: %s", p->storage, fl_strerror(ret));
 }
 
 static bool

@@ -19,6 +19,7 @@
 #include "dns/rrtype.h"
 #include "server/secondary.h"
 #include "util/err.h"
+#include "util/fileio.h"
 #include "util/grow.h"
 #include "util/log.h"
 #include "xfr/refresh.h"
@@ -375,8 +376,9 @@ unlink_queues(secondary_t *s, sec_zone_t *z)
 	z->in_uq = z->in_nq = false;
 }
 
+/* Cancel its transfer and timers (the zone itself stays). */
 static void
-zone_release(sec_zone_t *z)
+zone_quiesce(sec_zone_t *z)
 {
 	if (z->xfr != NULL)
 		xfrc_free(z->xfr);
@@ -386,6 +388,15 @@ zone_release(sec_zone_t *z)
 		event_free(z->ev_refresh);
 	if (z->ev_expire != NULL)
 		event_free(z->ev_expire);
+	z->xfr = NULL;
+	z->base = NULL;
+	z->ev_refresh = z->ev_expire = NULL;
+}
+
+static void
+zone_release(sec_zone_t *z)
+{
+	zone_quiesce(z);
 	journal_close(z->j);
 	catalog_free(z->cat);
 	free(z->name);
@@ -733,8 +744,7 @@ snap_flush(secondary_t *s)
 		return;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int dfd = open(s->storage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool synced = dfd >= 0 && syncfs(dfd) == 0;
+	bool synced = fio_syncfs(s->storage);
 	for (size_t i = 0; i < s->nsnap; i++) {
 		sec_zone_t *z = s->snapq[i];
 		char path[4096], err[600];
@@ -751,11 +761,9 @@ snap_flush(secondary_t *s)
 		log_info("zone %s: snapshot of serial %u written (%llu records)", z->name, z->staged_serial,
 			 (unsigned long long)z->staged_records);
 	}
-	if (dfd >= 0) {
-		if (fsync(dfd) != 0)
-			log_warning("%s: fsync: %s", s->storage, strerror(errno));
-		close(dfd);
-	}
+	int ret = fio_fsync_dir(s->storage);
+	if (ret != 0)
+		log_warning("%s: fsync: %s", s->storage, fl_strerror(ret));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (s->nsnap > 1)
 		log_info("secondary: %zu snapshots written in %.1f ms", s->nsnap,
@@ -1846,21 +1854,9 @@ secondary_stop(secondary_t *s)
 	flush(s); /* what was committed is what the snapshots below save */
 	for (size_t i = 0; i < s->nz; i++) {
 		sec_zone_t *z = s->z[i];
-		if (z->xfr != NULL) {
-			xfrc_free(z->xfr);
-			z->xfr = NULL;
-		}
-		if (z->base != NULL) {
-			zone_unref(z->base);
-			z->base = NULL;
-		}
+		zone_quiesce(z);
 		if (z->dirty)
 			snap_write(z, cur_of(s, z->origin));
-		if (z->ev_refresh != NULL)
-			event_free(z->ev_refresh);
-		if (z->ev_expire != NULL)
-			event_free(z->ev_expire);
-		z->ev_refresh = z->ev_expire = NULL;
 	}
 	snap_flush(s); /* the shutdown snapshots, in one batch */
 	if (s->ev_inbox != NULL)

@@ -65,6 +65,17 @@ fio_pread_all(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+bool
+fio_syncfs(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = syncfs(fd) == 0;
+	(void)close(fd);
+	return ok;
+}
+
 int
 fio_fsync_dir(const char *dir)
 {

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,13 @@ int fio_pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off);
  *   is not what its header said).
  */
 int fio_pread_all(int fd, uint8_t *buf, size_t len, uint64_t off);
+
+/**
+ * \brief syncfs() the filesystem holding dir: every file written there so
+ * far becomes durable at once (a batch of temp files, before their renames).
+ * \return true when done; false: fsync each file instead.
+ */
+bool fio_syncfs(const char *dir);
 
 /** \brief fsync a directory. \return 0 or -errno. */
 int fio_fsync_dir(const char *dir);
