@@ -49,6 +49,7 @@ answer F ms, Q queries)" or,
 with --each, "zones N p50 X ms p90 Z ms p99 Y ms min A max B (action p50 K ms)"
 (action: writing the file and, with --knotc, the knotc run).
 """
+from dnswire import skip_name, soa_query
 import argparse, os, random, select, socket, struct, subprocess, sys, time
 from collections import deque
 
@@ -88,24 +89,6 @@ def knotc_reload(conf, names):
                        stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         sys.exit("catalog.py: knotc reload failed: %s" % r.stdout.strip())
-
-
-def soa_query(name, qid):
-    q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)  # RD=0
-    for label in name.split("."):
-        q += bytes([len(label)]) + label.encode()
-    return q + b"\x00" + struct.pack(">HH", 6, 1)
-
-
-def skip_name(b, o):
-    while o < len(b):
-        n = b[o]
-        if n == 0:
-            return o + 1
-        if n & 0xC0 == 0xC0:
-            return o + 2
-        o += 1 + n
-    raise IndexError
 
 
 def parse(resp):
@@ -200,7 +183,7 @@ class Poller:
 
 
 def main():
-    ap = argparse.ArgumentParser(usage=__doc__)
+    ap = argparse.ArgumentParser(usage=__doc__.replace("%", "%%"))  # the text has literal percent signs
     ap.add_argument("cmd", choices=["write", "wait"])
     ap.add_argument("arg")  # DIR for write, PORT for wait
     ap.add_argument("names")

@@ -28,23 +28,10 @@ options:
                   next, SIGCONT PID and time until --poll-port answers the
                   last serial (bounded by 10 x --timeout)
 """
+from dnswire import skip_name, soa_query
 import argparse, os, re, signal, socket, struct, subprocess, sys, time
 
-def soa_query(zone, qid):
-    q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
-    for label in zone.rstrip(".").split("."):
-        q += bytes([len(label)]) + label.encode()
-    return q + b"\x00" + struct.pack(">HH", 6, 1)
 
-def skip_name(b, o):
-    while o < len(b):
-        n = b[o]
-        if n == 0:
-            return o + 1
-        if n & 0xC0 == 0xC0:
-            return o + 2
-        o += 1 + n
-    raise IndexError
 
 def serial_of(resp, qid):
     # serial of the first answer RR when it is a SOA (the response may carry
