@@ -136,6 +136,22 @@ static const conf_item_t conf_zones_items[] = {
 static const conf_item_t conf_keys_items[] = {
 	/* BIND-syntax key files, as tsig-keygen writes them. */
 	{ "files", CONF_T_STRLIST, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_keys_t, files), NULL },
+	/* keys/tsig/ in the shipped config: a new key is a new file there. */
+	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_keys_t, directory), NULL },
+	/* Still accepted (rotation step 3 removes them), but every use is logged as a warning. */
+	{ "retiring", CONF_T_STRLIST, 1, 1023, NULL, NULL, offsetof(conf_keys_t, retiring), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_item_t conf_control_items[] = {
+	/* Unset: no control socket (each test daemon would fight over one default path). */
+	{ "socket", CONF_T_STR, 1, 107, NULL, NULL, offsetof(conf_control_t, socket), NULL },
+	{ "group", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_control_t, group), NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const conf_item_t conf_cluster_items[] = {
+	{ "nodes", CONF_T_STRLIST, 3, 1100, NULL, NULL, offsetof(conf_cluster_t, nodes), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -214,6 +230,8 @@ static const conf_section_t conf_sections[] = {
 	{ "log", offsetof(conf_t, log), conf_log_items, 0, 0 },
 	{ "zones", offsetof(conf_t, zones), conf_zones_items, 0, 0 },
 	{ "keys", offsetof(conf_t, keys), conf_keys_items, 0, 0 },
+	{ "control", offsetof(conf_t, control), conf_control_items, 0, 0 },
+	{ "cluster", offsetof(conf_t, cluster), conf_cluster_items, 0, 0 },
 	{ "transfer", offsetof(conf_t, transfer), conf_transfer_items, 0, 0 },
 	{ "zone", offsetof(conf_t, zone), conf_zone_items, sizeof(conf_zone_t), offsetof(conf_t, nzone) },
 	{ "notify", offsetof(conf_t, notify), conf_notify_items, 0, 0 },

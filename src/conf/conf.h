@@ -94,7 +94,21 @@ typedef struct conf_acl {
 /** keys: section. */
 typedef struct conf_keys {
 	conf_strlist_t files;      /*!< BIND-syntax TSIG key files */
+	char *directory;           /*!< every *.key file in it (name order), NULL = none */
+	conf_strlist_t retiring;   /*!< key names marked for retirement: accepted, with a warning */
 } conf_keys_t;
+
+/** control: section (the flamectl socket). */
+typedef struct conf_control {
+	char *socket;              /*!< Unix socket path, NULL = no control socket */
+	char *group;               /*!< NULL: mode 0600 (our uid and root); else 0660 and this group */
+} conf_control_t;
+
+/** cluster: section (flamectl cluster-status). */
+typedef struct conf_cluster {
+	conf_strlist_t nodes;      /*!< "NAME ADDR@PORT" per node; empty: derived from notify
+				        targets / primaries and our first listen address */
+} conf_cluster_t;
 
 /** transfer: section. */
 typedef struct conf_transfer {
@@ -172,6 +186,8 @@ typedef struct conf {
 	conf_log_t log;
 	conf_zones_t zones;
 	conf_keys_t keys;
+	conf_control_t control;
+	conf_cluster_t cluster;
 	conf_transfer_t transfer;
 	conf_notify_t notify;
 	conf_secondary_t secondary;
