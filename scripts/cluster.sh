@@ -97,7 +97,12 @@ server:
   workers: 1
   pidfile: $d/flame-dnsd.pid
 log: { level: info }
-keys: { files: [ $ROOT/keys/tsig/cluster.key ] }
+# Each node has its own key directory, as separate machines would: a key
+# rotation (docs/key-rotation.md) changes them node by node.
+keys: { directory: $d/keys }
+control: { socket: $d/control.sock }
+cluster:
+  nodes: [ "ns1 $(pub 1)@$PORT", "ns2 $(pub 2)@$PORT", "ns3 $(pub 3)@$PORT" ]
 # Transfers only over the tunnel, only with the key.
 transfer: { allow: [ "$(if [ "$LOOPBACK" = 1 ]; then echo 127.0.0.0/8; else echo "$TUN.0/24"; fi) key cluster-key" ] }
 YAML
@@ -160,6 +165,9 @@ daemon_up() {
 	local n=$1 d="$RUN/ns$1"
 	if [ -s "$d/flame-dnsd.pid" ] && kill -0 "$(cat "$d/flame-dnsd.pid")" 2>/dev/null; then
 		return 0
+	fi
+	if [ ! -d "$d/keys" ]; then
+		(umask 077 && mkdir -p "$d/keys" && cp keys/tsig/cluster.key "$d/keys/") || die "ns$n: cannot install the TSIG key"
 	fi
 	node_conf "$n" >"$d/flame-dnsd.yaml"
 	# A zone file that fails is logged and skipped by the daemon; only the config must be right.

@@ -23,10 +23,11 @@
 
 #include "conf/conf.h"
 #include "dns/dname.h"
+#include "keys/keys.h"
 #include "server/control.h"
+#include "server/ctlsock.h"
 #include "server/secondary.h"
 #include "server/server.h"
-#include "tsig/keyfile.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "xfr/notify.h"
@@ -102,46 +103,48 @@ parse_args(int argc, char **argv, opts_t *o)
 	return 0;
 }
 
-/** Config file (or defaults), then the command line on top. */
+/** Config file (or defaults), then the command line on top; err gets one line. */
 static int
-load_config(const opts_t *o, conf_t *conf)
+load_config(const opts_t *o, conf_t *conf, char *err, size_t errlen)
 {
-	char err[1024];
-	int ret = o->config != NULL ? conf_load(o->config, conf, err, sizeof(err))
-				    : conf_defaults(conf);
+	int ret = o->config != NULL ? conf_load(o->config, conf, err, errlen) : conf_defaults(conf);
 	if (ret != 0) {
-		log_error("%s", o->config != NULL ? err : "out of memory");
+		if (o->config == NULL)
+			snprintf(err, errlen, "out of memory");
 		return ret;
 	}
 	for (size_t i = 0; i < o->nlisten; i++) {
-		ret = conf_set(conf, "server.listen", o->listen[i], i > 0, err, sizeof(err));
+		ret = conf_set(conf, "server.listen", o->listen[i], i > 0, err, errlen);
 		if (ret != 0)
 			goto fail;
 	}
-	if (o->zone_dir != NULL && (ret = conf_set(conf, "zones.directory", o->zone_dir, false, err,
-						   sizeof(err))) != 0)
+	if (o->zone_dir != NULL && (ret = conf_set(conf, "zones.directory", o->zone_dir, false, err, errlen)) != 0)
 		goto fail;
-	if (o->workers != NULL &&
-	    (ret = conf_set(conf, "server.workers", o->workers, false, err, sizeof(err))) != 0)
+	if (o->workers != NULL && (ret = conf_set(conf, "server.workers", o->workers, false, err, errlen)) != 0)
 		goto fail;
-	if (o->log_level != NULL &&
-	    (ret = conf_set(conf, "log.level", o->log_level, false, err, sizeof(err))) != 0)
+	if (o->log_level != NULL && (ret = conf_set(conf, "log.level", o->log_level, false, err, errlen)) != 0)
 		goto fail;
 	if (conf->zones.directory == NULL) {
-		snprintf(err, sizeof(err), "no zone directory: set zones.directory or --zone-dir");
+		snprintf(err, errlen, "no zone directory: set zones.directory or --zone-dir");
 		ret = FL_EINVAL;
 		goto fail;
 	}
 	if (conf->server.listen.count == 0) {
-		snprintf(err, sizeof(err), "no listen address: set server.listen or --listen");
+		snprintf(err, errlen, "no listen address: set server.listen or --listen");
 		ret = FL_EINVAL;
 		goto fail;
 	}
 	return 0;
 fail:
-	log_error("%s", err);
 	conf_free(conf);
 	return ret;
+}
+
+/* The control loop's reload reads the same file with the same overrides. */
+static int
+reload_config(void *arg, conf_t *c, char *err, size_t errlen)
+{
+	return load_config(arg, c, err, errlen);
 }
 
 static int
@@ -167,97 +170,28 @@ write_pidfile(const char *path)
 	return 0;
 }
 
-/**
- * NOTIFY targets from the config. Their keys are looked up in a keyring of
- * our own, read from keys.files like the server's, so that a target naming
- * a key that no file defines stops the start-up with a clear error.
- * Nothing is created when no target is configured.
- */
-/* Fill t from a configured target; the key must be in kr. */
-static int
-notify_target_from(const conf_notify_target_t *c, const tsig_keyring_t *kr, const char *where,
-		   notify_target_t *t)
-{
-	memcpy(&t->addr, &c->addr.addr, sizeof(t->addr));
-	t->addrlen = c->addr.addrlen;
-	snprintf(t->text, sizeof(t->text), "%s", c->addr.text);
-	if (!c->has_key)
-		return 0;
-	t->key = tsig_keyring_find(kr, c->key);
-	if (t->key != NULL)
-		return 0;
-	char kname[1024] = "?";
-	dname_to_str(c->key, kname, sizeof(kname));
-	log_error("%s: target %s uses key '%s', which no file of keys.files defines", where, c->addr.text, kname);
-	return FL_ENOENT;
-}
-
-/* The keys of keys.files, read once while still root: transfers out, NOTIFY
- * in and out, the secondary's SOA queries and transfers, signed queries. */
-static tsig_keyring_t *
-keys_load(const conf_t *conf)
-{
-	char err[1024];
-	tsig_keyring_t *kr = tsig_keyring_new();
-	if (kr == NULL) {
-		log_error("out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < conf->keys.files.count; i++)
-		if (tsig_keyring_load_file(kr, conf->keys.files.v[i], err, sizeof(err)) != 0) {
-			log_error("%s", err);
-			tsig_keyring_free(kr);
-			return NULL;
-		}
-	return kr;
-}
-
+/* NOTIFY out: created even without targets, so a reload can add some. */
 static int
 notify_setup(const conf_t *conf, const tsig_keyring_t *kr, notify_t **out)
 {
 	notify_target_t *t = NULL;
-	const conf_notify_list_t *l = &conf->notify.targets;
-	int ret = FL_ENOMEM;
-	size_t total = l->count, n = 0;
-	for (size_t z = 0; z < conf->nzone; z++)
-		total += conf->zone[z].notify.count;
-
+	size_t n = 0;
+	char err[1024];
+	int ret = control_notify_targets(conf, kr, &t, &n, err, sizeof(err));
 	*out = NULL;
-	if (total == 0)
-		return 0;
-	t = calloc(total, sizeof(*t));
-	if (t == NULL)
-		goto fail;
-	for (size_t i = 0; i < l->count; i++)
-		if ((ret = notify_target_from(&l->v[i], kr, "notify.targets", &t[n++])) != 0)
-			goto fail;
-	/* A zone's own list replaces the global one for that zone. */
-	for (size_t z = 0; z < conf->nzone; z++) {
-		const conf_zone_t *cz = &conf->zone[z];
-		uint8_t origin[DNAME_MAXLEN];
-		uint8_t root = 0;
-		if (cz->notify.count > 0 && dname_from_str(cz->domain, strlen(cz->domain), &root, origin) < 0) {
-			log_error("zone %s: not a domain name", cz->domain);
-			ret = FL_EINVAL;
-			goto fail;
-		}
-		for (size_t i = 0; i < cz->notify.count; i++) {
-			if ((ret = notify_target_from(&cz->notify.v[i], kr, "zone.notify", &t[n])) != 0)
-				goto fail;
-			t[n].scoped = true;
-			memcpy(t[n].zone, origin, dname_len(origin));
-			n++;
-		}
+	if (ret != 0) {
+		log_error("%s", err);
+		return ret;
 	}
 	notify_opts_t no = { .targets = t, .ntargets = n, .tries = (unsigned)conf->notify.retries,
 			     .timeout_ms = (unsigned)conf->notify.timeout_ms };
 	*out = notify_new(&no);
-	ret = *out != NULL ? 0 : FL_ENOMEM;
-	if (ret != 0)
-		log_error("out of memory");
-fail:
 	free(t);
-	return ret;
+	if (*out == NULL) {
+		log_error("out of memory");
+		return FL_ENOMEM;
+	}
+	return 0;
 }
 
 /** Switch to pw's uid/gid for good and prove that it stuck. */
@@ -307,6 +241,7 @@ main(int argc, char **argv)
 	tsig_keyring_t *keys = NULL;
 	secondary_t *secondary = NULL;
 	server_t *srv = NULL;
+	ctlsock_t *ctl = NULL;
 	struct passwd *pw = NULL;
 	bool pidfile_written = false;
 	char err[1024];
@@ -331,8 +266,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* 1. Config: file, then command line; everything is validated here. */
-	if (load_config(&o, &conf) != 0)
+	if (load_config(&o, &conf, err, sizeof(err)) != 0) {
+		log_error("%s", err);
 		goto out;
+	}
 	log_init((log_level_t)conf.log.level, conf.log.syslog, "flame-dnsd");
 	if (conf.server.user != NULL) {
 		/* Resolve now, so an unknown user fails before anything is opened. */
@@ -353,8 +290,11 @@ main(int argc, char **argv)
 			log_warning("cannot raise the open file limit: %s", strerror(errno));
 	}
 	/* 1b. Keys (read while still root), NOTIFY targets, secondary zones. */
-	keys = keys_load(&conf);
-	if (keys == NULL || notify_setup(&conf, keys, &notify) != 0)
+	if (keys_load(&conf, &keys, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (notify_setup(&conf, keys, &notify) != 0)
 		goto out;
 	if (secondary_new(&conf, keys, &secondary, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -424,6 +364,16 @@ main(int argc, char **argv)
 	if (secondary != NULL)
 		server_set_notify_in(srv, secondary_notify_policy(secondary), secondary_post_notify, secondary);
 
+	/* 3b. The control socket, while still root (it may live in /run), given to the user we become. */
+	if (conf.control.socket != NULL) {
+		ctl = ctlsock_open(conf.control.socket, conf.control.group, pw != NULL && geteuid() == 0 ? pw->pw_uid : (uid_t)-1,
+				   pw != NULL && geteuid() == 0 ? pw->pw_gid : (gid_t)-1, err, sizeof(err));
+		if (ctl == NULL) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
+
 	/* 4. Pidfile, still as root, so it may live in a root-owned /run. */
 	if (conf.server.pidfile != NULL) {
 		if (write_pidfile(conf.server.pidfile) != 0)
@@ -460,12 +410,14 @@ main(int argc, char **argv)
 
 	const control_opts_t copts = { .watch = conf.zones.watch, .deps = deps, .loaded_at = &loaded_at,
 				       .primary = primary, .catprod = catprod, .notify = notify,
-				       .secondary = secondary };
+				       .secondary = secondary, .conf = &conf, .config_path = o.config,
+				       .load = reload_config, .load_arg = &o, .ctl = ctl, .version = FLAME_VERSION };
 	if (control_run(srv, conf.zones.directory, &copts) == 0)
 		rc = 0;
 	server_stop(srv);
 	log_notice("flame-dnsd stopped");
 out:
+	ctlsock_free(ctl);
 	server_free(srv);
 	zonedb_release(db);
 	zonedir_deps_free(deps);

@@ -44,8 +44,8 @@ typedef enum {
 	CONF_T_ENUM,   /*!< int64_t index into names[] */
 	CONF_T_LISTEN, /*!< conf_listen_list_t: one address or a list */
 	CONF_T_STRLIST, /*!< conf_strlist_t: one string or a list */
-	CONF_T_ACL,    /*!< conf_acl_t: one rule or a list ("ADDR[/LEN] [key NAME]") */
-	CONF_T_NOTIFY, /*!< conf_notify_list_t: one target or a list ("ADDR@PORT [key NAME]") */
+	CONF_T_ACL,    /*!< conf_acl_t: one rule or a list ("ADDR[/LEN] [key NAME[,NAME]]") */
+	CONF_T_NOTIFY, /*!< conf_notify_list_t: one target or a list ("ADDR@PORT [key NAME[,NAME]]") */
 } conf_type_t;
 
 /** One option. */
@@ -365,16 +365,57 @@ conf_parse_notify_target(const char *text, conf_notify_target_t *out)
 	rest += 3;
 	rest += strspn(rest, " \t");
 	size_t kl = strcspn(rest, " \t");
-	/* Nothing may follow the key name: a typo must not pass silently. */
+	/* Nothing may follow the key names: a typo must not pass silently. */
 	if (kl == 0 || rest[kl + strspn(rest + kl, " \t")] != '\0')
 		return FL_ESYNTAX;
-	/* Key names are absolute whether or not written with the dot. */
-	uint8_t root = 0;
-	if (dname_from_str(rest, kl, &root, out->key) < 0)
+	for (const char *k = rest, *end = rest + kl;;) {
+		const char *c = memchr(k, ',', (size_t)(end - k));
+		size_t nl = (size_t)((c != NULL ? c : end) - k);
+		/* Key names are absolute whether or not written with the dot. */
+		uint8_t root = 0;
+		if (nl == 0 || out->nkeys == CONF_MAX_KEYS || dname_from_str(k, nl, &root, out->key[out->nkeys]) < 0)
+			return FL_ESYNTAX;
+		dname_lower(out->key[out->nkeys]);
+		for (uint8_t i = 0; i < out->nkeys; i++)
+			if (dname_eq(out->key[i], out->key[out->nkeys]))
+				return FL_ESYNTAX; /* the same key twice */
+		out->nkeys++;
+		if (c == NULL)
+			return 0;
+		k = c + 1;
+	}
+}
+
+int
+conf_parse_acl(const char *text, acl_rule_t *out)
+{
+	/* "ADDR key A,B" is "ADDR key A" plus "ADDR key B". */
+	const char *kw = strstr(text, " key ");
+	if (kw == NULL)
+		kw = strstr(text, "\tkey ");
+	if (kw == NULL || strchr(kw, ',') == NULL)
+		return acl_rule_parse(text, out) == 0 ? 1 : FL_ESYNTAX;
+	const char *names = kw + 5;
+	names += strspn(names, " \t");
+	size_t nlen = strcspn(names, " \t");
+	if (names[nlen + strspn(names + nlen, " \t")] != '\0')
 		return FL_ESYNTAX;
-	dname_lower(out->key);
-	out->has_key = true;
-	return 0;
+	int n = 0;
+	for (const char *k = names, *end = names + nlen;; n++) {
+		const char *c = memchr(k, ',', (size_t)(end - k));
+		size_t kl = (size_t)((c != NULL ? c : end) - k);
+		char one[1400];
+		if (kl == 0 || n == CONF_MAX_KEYS ||
+		    snprintf(one, sizeof(one), "%.*s key %.*s", (int)(kw - text), text, (int)kl, k) >= (int)sizeof(one) ||
+		    acl_rule_parse(one, &out[n]) != 0)
+			return FL_ESYNTAX;
+		for (int i = 0; i < n; i++)
+			if (dname_eq(out[i].key, out[n].key))
+				return FL_ESYNTAX;
+		if (c == NULL)
+			return n + 1;
+		k = c + 1;
+	}
 }
 
 /* ---- value parsers (text -> field), shared by file, defaults and conf_set ---- */
@@ -519,18 +560,26 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 	}
 	case CONF_T_ACL: {
 		conf_acl_t *l = field;
-		acl_rule_t r;
-		if (acl_rule_parse(text, &r) != 0) {
-			snprintf(why, whylen, "bad rule '%s' (expected ADDR[/LEN] [key NAME])", text);
+		acl_rule_t r[CONF_MAX_KEYS];
+		int n = conf_parse_acl(text, r);
+		if (n < 0) {
+			snprintf(why, whylen, "bad rule '%s' (expected ADDR[/LEN] [key NAME[,NAME...]])", text);
 			return FL_ESYNTAX;
 		}
-		return conf_list_push((void **)&l->rules, &l->count, &r, sizeof(r), append, why, whylen);
+		for (int i = 0; i < n; i++) {
+			int ret = conf_list_push((void **)&l->rules, &l->count, &r[i], sizeof(r[i]), append || i > 0, why,
+						 whylen);
+			if (ret != 0)
+				return ret;
+		}
+		return 0;
 	}
 	case CONF_T_NOTIFY: {
 		conf_notify_list_t *l = field;
 		conf_notify_target_t t;
 		if (conf_parse_notify_target(text, &t) != 0) {
-			snprintf(why, whylen, "bad target '%s' (expected ADDR@PORT [key NAME])", text);
+			snprintf(why, whylen, "bad target '%s' (expected ADDR@PORT [key NAME[,NAME...]], at most %d keys)", text,
+				 CONF_MAX_KEYS);
 			return FL_ESYNTAX;
 		}
 		return conf_list_push((void **)&l->v, &l->count, &t, sizeof(t), append, why, whylen);

@@ -115,11 +115,18 @@ typedef struct conf_transfer {
 	conf_acl_t allow;          /*!< who may AXFR/IXFR; empty = nobody */
 } conf_transfer_t;
 
-/** One NOTIFY target: "ADDR@PORT [key NAME]". */
+/** Most keys one remote may list ("key NEW,OLD" during a rotation). */
+#define CONF_MAX_KEYS 4
+
+/**
+ * One remote (NOTIFY target, primary): "ADDR@PORT [key NAME[,NAME...]]".
+ * Outbound the first key is used and, when the peer answers BADKEY, the
+ * next one once; inbound (the default notify-allow of a primary) any listed key.
+ */
 typedef struct conf_notify_target {
 	conf_listen_t addr;        /*!< where to send (port 53 when omitted) */
-	bool has_key;
-	uint8_t key[DNAME_MAXLEN]; /*!< TSIG key name (lowercased wire) when has_key */
+	uint8_t nkeys;             /*!< 0 = unsigned */
+	uint8_t key[CONF_MAX_KEYS][DNAME_MAXLEN]; /*!< TSIG key names (lowercased wire), in order */
 } conf_notify_target_t;
 
 /** A list of NOTIFY targets. */
@@ -233,6 +240,14 @@ int conf_load_mem(const char *text, size_t len, const char *name, conf_t *c, cha
 int conf_set(conf_t *c, const char *key, const char *value, bool append, char *err,
 	     size_t errlen);
 
+/**
+ * \brief Parse an access rule "ADDR[/LEN] [key NAME[,NAME...]]": one rule per
+ * key (any listed key is accepted), one rule without a key.
+ * \param out    receives up to CONF_MAX_KEYS rules
+ * \return the number of rules, or FL_ESYNTAX.
+ */
+int conf_parse_acl(const char *text, acl_rule_t *out);
+
 /** \brief Role of zone entry i (its own, else zones.role). */
 conf_role_t conf_zone_role(const conf_t *c, size_t i);
 
@@ -252,7 +267,8 @@ int conf_parse_listen(const char *text, conf_listen_t *out);
 
 /**
  * \brief Parse a NOTIFY target: "ADDR@PORT", "[ADDR]@PORT" or "ADDR",
- * optionally followed by "key NAME" ("198.51.100.2@53 key transfer-key").
+ * optionally followed by "key NAME" ("198.51.100.2@53 key transfer-key")
+ * or up to CONF_MAX_KEYS names, comma-separated ("key k2026,k2025").
  * Whether the key exists is checked at start-up, against the keyring.
  * \return 0 or FL_ESYNTAX.
  */

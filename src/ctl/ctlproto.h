@@ -56,9 +56,10 @@ typedef struct ctl_req {
 int ctl_req_parse(const char *line, size_t len, ctl_req_t *out, char *err, size_t errlen);
 
 /**
- * \brief Write "FLAMECTL 1 argv[0] argv[1] ...\n" into buf.
- * \return the length, FL_EINVAL (argc < 1, too many, an empty argument or
- * one with whitespace/control characters), or FL_ESPACE (longer than cap or CTL_REQ_MAX).
+ * \brief Write "FLAMECTL 1 argv[0] argv[1] ...\n" into buf, NUL-terminated.
+ * \return the length (without the NUL), FL_EINVAL (argc < 1, too many, an
+ * empty argument or one with whitespace/control characters), or FL_ESPACE
+ * (longer than CTL_REQ_MAX, or line and NUL longer than cap).
  */
 int ctl_req_format(int argc, const char *const *argv, char *buf, size_t cap);
 
@@ -131,9 +132,12 @@ void ctl_resp_free(ctl_resp_t *r);
 /**
  * \brief The answer as one JSON object: {"ok":true,"<type>":[{...},...],...}
  * (records grouped by type, in order of first appearance) or
- * {"ok":false,"error":"..."}. Values that are decimal integers
- * (-?[0-9]{1,18}) become numbers, "true"/"false" booleans, "-" null,
- * everything else strings (JSON-escaped). Ends with a newline.
- * \return 0 or -errno of the write.
+ * {"ok":false,"error":"..."}. Values that are decimal integers of at most
+ * 18 digits without a leading zero (-?(0|[1-9][0-9]{0,17}), so the JSON is
+ * valid and fits an int64) become numbers, "true"/"false" booleans, "-"
+ * null, everything else strings (JSON-escaped; bytes that are not UTF-8
+ * become U+FFFD). Ends with a newline. Record types "ok" and "error" are
+ * reserved (they would collide with the object's own keys).
+ * \return 0, FL_ENOMEM, or -errno of the write.
  */
 int ctl_resp_json(const ctl_resp_t *r, FILE *f);

@@ -15,7 +15,10 @@
 #include <time.h>
 
 #include "dns/dname.h"
+#include "keys/keys.h"
 #include "server/control.h"
+#include "server/ctlcmd.h"
+#include "server/ctlsock.h"
 #include "server/watch.h"
 #include "util/err.h"
 #include "util/grow.h"
@@ -35,6 +38,12 @@ typedef struct {
 	watch_t *watch;         /*!< NULL: not watching */
 	notify_t *notify;       /*!< may be NULL */
 	secondary_t *secondary; /*!< may be NULL */
+	const conf_t *conf;     /*!< in force: the caller's, or own_conf after a reload */
+	conf_t *own_conf;       /*!< the last reloaded config (owned) */
+	control_load_fn load;   /*!< NULL: reloads are zones only */
+	void *load_arg;
+	ctlsock_t *ctl;         /*!< may be NULL */
+	ctlcmd_env_t env;       /*!< what flamectl's commands see */
 } control_t;
 
 /** A growable list of owned strings. */
@@ -187,6 +196,13 @@ control_current(void *arg, const uint8_t *origin)
 }
 
 static void
+control_sync(void *arg)
+{
+	control_t *ctl = arg;
+	server_synchronize(ctl->srv);
+}
+
+static void
 control_update_zones(void *arg, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel)
 {
 	control_t *ctl = arg;
@@ -237,12 +253,181 @@ control_reload(control_t *ctl, const char *cause, uint64_t event_us)
 		   st.loaded, st.failed, st.removed, zonedb_count(server_db(ctl->srv)), ms);
 }
 
+int
+control_notify_targets(const conf_t *conf, const tsig_keyring_t *kr, notify_target_t **out, size_t *n, char *err,
+		       size_t errlen)
+{
+	const conf_notify_list_t *l = &conf->notify.targets;
+	size_t total = l->count;
+	for (size_t z = 0; z < conf->nzone; z++)
+		total += conf->zone[z].notify.count;
+	*out = NULL;
+	*n = 0;
+	notify_target_t *t = total > 0 ? calloc(total, sizeof(*t)) : NULL;
+	if (total > 0 && t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return FL_ENOMEM;
+	}
+	/* A zone's own list replaces the global one for that zone: those are scoped. */
+	for (size_t z = 0; z <= conf->nzone; z++) {
+		const conf_notify_list_t *src = z == 0 ? l : &conf->zone[z - 1].notify;
+		uint8_t origin[DNAME_MAXLEN], root = 0;
+		if (z > 0 && src->count > 0 &&
+		    dname_from_str(conf->zone[z - 1].domain, strlen(conf->zone[z - 1].domain), &root, origin) < 0) {
+			snprintf(err, errlen, "zone %s: not a domain name", conf->zone[z - 1].domain);
+			free(t);
+			return FL_EINVAL;
+		}
+		for (size_t i = 0; i < src->count; i++) {
+			const conf_notify_target_t *c = &src->v[i];
+			notify_target_t *d = &t[(*n)++];
+			memcpy(&d->addr, &c->addr.addr, sizeof(d->addr));
+			d->addrlen = c->addr.addrlen;
+			snprintf(d->text, sizeof(d->text), "%s", c->addr.text);
+			for (unsigned k = 0; k < c->nkeys && k < NOTIFY_MAX_KEYS; k++) {
+				d->key[k] = tsig_keyring_find(kr, c->key[k]);
+				if (d->key[k] == NULL) {
+					char kname[1024] = "?";
+					dname_to_str(c->key[k], kname, sizeof(kname));
+					snprintf(err, errlen, "%s: target %s uses key '%s', which no key file defines",
+						 z == 0 ? "notify.targets" : "zone.notify", c->addr.text, kname);
+					free(t);
+					*n = 0;
+					return FL_ENOENT;
+				}
+				d->nkeys = k + 1;
+			}
+			if (z > 0) {
+				d->scoped = true;
+				dname_lower(origin);
+				memcpy(d->zone, origin, dname_len(origin));
+			}
+		}
+	}
+	*out = t;
+	return 0;
+}
+
+/* Options a running daemon cannot take over: said once per reload. */
+static void
+control_restart_notes(const conf_t *a, const conf_t *b)
+{
+	bool listen = a->server.listen.count != b->server.listen.count;
+	for (size_t i = 0; !listen && i < a->server.listen.count; i++)
+		listen = strcmp(a->server.listen.addr[i].text, b->server.listen.addr[i].text) != 0;
+#define SDIFF(x, y) (((x) == NULL) != ((y) == NULL) || ((x) != NULL && strcmp((x), (y)) != 0))
+	const struct {
+		bool changed;
+		const char *what;
+	} opts[] = {
+		{ listen, "server.listen" },
+		{ a->server.workers != b->server.workers, "server.workers" },
+		{ SDIFF(a->server.user, b->server.user), "server.user" },
+		{ a->server.udp_engine != b->server.udp_engine, "server.udp-engine" },
+		{ SDIFF(a->zones.directory, b->zones.directory), "zones.directory" },
+		{ SDIFF(a->zones.storage, b->zones.storage), "zones.storage" },
+		{ SDIFF(a->control.socket, b->control.socket), "control.socket" },
+	};
+#undef SDIFF
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (opts[i].changed)
+			log_warning("reload: %s changed: it takes effect at the next restart", opts[i].what);
+}
+
+/*
+ * Config and keys, then zones. Everything that can fail is checked before
+ * anything changes: a bad key file or config leaves the keys and settings
+ * in force untouched (and says file:line: reason).
+ */
+static int
+control_reload_all(control_t *ctl, const char *cause, char *err, size_t errlen)
+{
+	conf_t *nc = NULL;
+	tsig_keyring_t *kr = NULL;
+	notify_target_t *targets = NULL;
+	size_t ntargets = 0;
+	int ret = 0;
+	char tmp[1024];
+
+	err[0] = '\0';
+	if (ctl->load != NULL) {
+		if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			ret = FL_ENOMEM;
+			goto fail;
+		}
+		if ((ret = ctl->load(ctl->load_arg, nc, err, errlen)) != 0)
+			goto fail;
+		if ((ret = keys_load(nc, &kr, err, errlen)) != 0 ||
+		    (ret = control_notify_targets(nc, kr, &targets, &ntargets, err, errlen)) != 0)
+			goto fail;
+		if (ctl->secondary != NULL && (ret = secondary_reconfigure(ctl->secondary, nc, kr, err, errlen)) != 0)
+			goto fail;
+		/* From here on only memory can fail, and each step is atomic on its own. */
+		if ((ret = server_reconfigure(ctl->srv, nc, kr, tmp, sizeof(tmp))) != 0)
+			log_error("reload: %s: the old transfer ACLs and keyring stay for queries and transfers out", tmp);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ctl->notify != NULL &&
+		    notify_reconfigure(ctl->notify, targets, ntargets, (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u) != 0)
+			log_error("reload: out of memory: the old NOTIFY targets stay");
+		if (ctl->conf == NULL || nc->log.level != ctl->conf->log.level || nc->log.syslog != ctl->conf->log.syslog)
+			log_init((log_level_t)nc->log.level, nc->log.syslog, "flame-dnsd");
+		if (ctl->conf != NULL)
+			control_restart_notes(ctl->conf, nc);
+		size_t nkeys = tsig_keyring_count(kr), nret = 0;
+		for (size_t i = 0; i < nkeys; i++)
+			nret += tsig_key_retiring(tsig_keyring_at(kr, i));
+		log_notice("reload (%s): configuration and %zu TSIG keys (%zu marked for retirement) in force", cause,
+			   nkeys, nret);
+		snprintf(ctl->env.last_reload_result, sizeof(ctl->env.last_reload_result),
+			 "ok: %zu keys (%zu retiring), %zu NOTIFY targets", nkeys, nret, ntargets);
+		tsig_keyring_free(kr); /* the server, secondary and targets hold what they use */
+		free(targets);
+		if (ctl->own_conf != NULL)
+			conf_free(ctl->own_conf);
+		free(ctl->own_conf);
+		ctl->own_conf = nc;
+		ctl->conf = nc;
+		ctl->env.conf = nc;
+	} else {
+		snprintf(ctl->env.last_reload_result, sizeof(ctl->env.last_reload_result), "ok: zones only");
+	}
+	ctl->env.last_reload = time(NULL);
+	control_reload(ctl, cause, 0);
+	return 0;
+fail:
+	log_error("reload (%s) refused, the configuration and keys in force stay: %s", cause, err);
+	snprintf(ctl->env.last_reload_result, sizeof(ctl->env.last_reload_result), "refused: %s", err);
+	ctl->env.last_reload = time(NULL);
+	tsig_keyring_free(kr);
+	free(targets);
+	if (nc != NULL)
+		conf_free(nc);
+	free(nc);
+	return ret != 0 ? ret : FL_EINVAL;
+}
+
+static int
+control_reload_cmd(void *arg, char *err, size_t errlen)
+{
+	return control_reload_all(arg, "flamectl", err, errlen);
+}
+
+static int
+control_on_request(void *arg, const ctl_req_t *req, ctl_out_t *out, char *err, size_t errlen)
+{
+	control_t *ctl = arg;
+	return ctlcmd_run(&ctl->env, req, out, err, errlen);
+}
+
 static void
 control_on_reload(int sig, short what, void *arg)
 {
 	control_t *ctl = arg;
-	log_notice("SIGHUP received, reloading zones from '%s'", ctl->zone_dir);
-	control_reload(ctl, "SIGHUP", 0);
+	char err[1024];
+	log_notice("SIGHUP received, reloading the configuration, keys and zones");
+	control_reload_all(ctl, "SIGHUP", err, sizeof(err));
 }
 
 static void
@@ -324,17 +509,25 @@ done:
 int
 control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 {
-	control_t ctl = { NULL,
-			  srv,
-			  zone_dir,
-			  opts != NULL ? opts->deps : NULL,
-			  opts != NULL ? opts->primary : NULL,
-			  opts != NULL ? opts->catprod : NULL,
-			  NULL,
-			  opts != NULL ? opts->notify : NULL,
-			  opts != NULL ? opts->secondary : NULL };
+	control_t ctl = { .srv = srv,
+			  .zone_dir = zone_dir,
+			  .deps = opts != NULL ? opts->deps : NULL,
+			  .primary = opts != NULL ? opts->primary : NULL,
+			  .catprod = opts != NULL ? opts->catprod : NULL,
+			  .notify = opts != NULL ? opts->notify : NULL,
+			  .secondary = opts != NULL ? opts->secondary : NULL };
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	int ret = FL_ENOMEM;
+	if (opts != NULL) {
+		ctl.conf = opts->conf;
+		ctl.load = opts->load;
+		ctl.load_arg = opts->load_arg;
+		ctl.ctl = opts->ctl;
+		ctl.env = (ctlcmd_env_t){ .srv = srv, .secondary = ctl.secondary, .notify = ctl.notify,
+					  .catprod = ctl.catprod, .conf = opts->conf, .config_path = opts->config_path,
+					  .version = opts->version, .started = time(NULL),
+					  .reload = control_reload_cmd, .arg = &ctl };
+	}
 
 	ctl.base = event_base_new();
 	if (ctl.base == NULL)
@@ -347,6 +540,8 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 		goto fail;
 	if (ctl.notify != NULL && notify_start(ctl.notify, ctl.base) != 0)
 		goto fail;
+	if (ctl.ctl != NULL && ctl.conf != NULL && ctlsock_start(ctl.ctl, ctl.base, control_on_request, &ctl) != 0)
+		goto fail;
 	/* Zones that changed while we were down: tell the secondaries now. */
 	if (ctl.notify != NULL && ctl.primary != NULL && notify_targets(ctl.notify) > 0) {
 		uint64_t now = control_now_us();
@@ -357,7 +552,7 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 		}
 	}
 	if (ctl.secondary != NULL) {
-		const secondary_hooks_t hooks = { control_current, control_update_zones, &ctl };
+		const secondary_hooks_t hooks = { control_current, control_update_zones, control_sync, &ctl };
 		if (secondary_start(ctl.secondary, ctl.base, &hooks) != 0)
 			goto fail;
 	}
@@ -380,6 +575,7 @@ fail:
 	if (ret == FL_ENOMEM)
 		log_error("control loop: out of memory");
 	/* Reverse order of creation. */
+	ctlsock_stop(ctl.ctl);
 	watch_free(ctl.watch);
 	secondary_stop(ctl.secondary);
 	if (ctl.notify != NULL)
@@ -392,5 +588,8 @@ fail:
 		event_free(ev_term);
 	if (ctl.base != NULL)
 		event_base_free(ctl.base);
+	if (ctl.own_conf != NULL)
+		conf_free(ctl.own_conf);
+	free(ctl.own_conf);
 	return ret;
 }

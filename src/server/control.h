@@ -3,12 +3,14 @@
  * \file
  * The control loop of the main thread: signals arrive here as libevent
  * evsignal events and the real work runs in the loop, never in a handler.
- * SIGTERM/SIGINT end the loop; SIGHUP reloads the zone directory (build a
- * new snapshot beside the served one, swap, wait for the workers, free the
- * old one); the zone watcher (watch.h) reloads just the zones whose files
+ * SIGTERM/SIGINT end the loop; SIGHUP and `flamectl reload` reload the
+ * configuration and the TSIG keys (built beside the ones in force, swapped
+ * only when all of it is valid) and then the zone directory (build a new
+ * snapshot beside the served one, swap, wait for the workers, free the old
+ * one); the zone watcher (watch.h) reloads just the zones whose files
  * changed; every zone published with a new serial is NOTIFYed to the
  * configured targets (notify.h), whose sockets and timer live in this loop.
- * Later: the control socket, metrics.
+ * The control socket (ctlsock.h, ctlcmd.h) is served here too.
  */
 #pragma once
 
@@ -21,6 +23,14 @@
 #include "server/server.h"
 #include "xfr/notify.h"
 #include "zone/zonedir.h"
+
+struct ctlsock;
+
+/**
+ * Reads the configuration again (file plus command-line overrides) for a
+ * reload. Fills c (all zero on entry) or returns non-zero with err set.
+ */
+typedef int (*control_load_fn)(void *arg, conf_t *c, char *err, size_t errlen);
 
 /** How the loop keeps the zones current. */
 typedef struct control_opts {
@@ -36,6 +46,12 @@ typedef struct control_opts {
 	secondary_t *secondary;            /*!< secondary zones kept current on this loop; NULL = none.
 					        Started on the loop's base and stopped (snapshots
 					        written) before control_run returns */
+	const conf_t *conf;                /*!< configuration in force at start (caller's; outlives the loop) */
+	const char *config_path;           /*!< NULL: command line only */
+	control_load_fn load;              /*!< reload reads the config with it; NULL: zones only */
+	void *load_arg;
+	struct ctlsock *ctl;               /*!< control socket (opened by the caller), served on the loop; may be NULL */
+	const char *version;
 	notify_t *notify;                  /*!< NOTIFY out after each published change; NULL = none.
 					        Started on the loop's base and stopped before
 					        control_run returns; still owned by the caller */
@@ -52,3 +68,12 @@ typedef struct control_opts {
  *         A watch that cannot be set up is logged and the loop runs without it.
  */
 int control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts);
+
+/**
+ * \brief NOTIFY targets of a configuration (notify.targets, then every
+ * zone's own list, scoped to it), keys looked up in kr.
+ * \param out  receives a malloc'ed array (free it), *n entries
+ * \return 0, FL_ENOENT (a key kr lacks: err says where), FL_EINVAL, FL_ENOMEM.
+ */
+int control_notify_targets(const conf_t *conf, const tsig_keyring_t *kr, notify_target_t **out, size_t *n, char *err,
+			   size_t errlen);

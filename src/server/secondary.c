@@ -40,8 +40,9 @@
 typedef struct sec_primary {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	const tsig_key_t *key;
-	char text[1200];              /* "ADDR@PORT key NAME" for logs */
+	const tsig_key_t *key[CONF_MAX_KEYS]; /* first signs; next ones after BADKEY (s->kr owns them) */
+	unsigned nkeys;
+	char text[64];                /* "ADDR@PORT" for logs */
 } sec_primary_t;
 
 /* Where a zone comes from and who may NOTIFY it: one per configured zone,
@@ -50,8 +51,8 @@ typedef struct sec_primary {
 typedef struct sec_profile {
 	sec_primary_t *prim;
 	size_t nprim;
-	acl_rule_t *rules;
-	acl_t allow;                  /* what zone_t.notify_allow points at */
+	acl_slot_t allow;             /* what zone_t.notify_allow points at (workers read it) */
+	acl_t *acl;                   /* the list in allow (acl_build: one block) */
 	struct sockaddr_storage source;
 	socklen_t sourcelen;
 	const struct sec_zone *cat;   /* member profile of this consumed catalog; NULL: a zone's own */
@@ -84,6 +85,9 @@ struct sec_zone {
 					 was taken through the other lane is skipped */
 	const char *cause;            /* "NOTIFY", "refresh", "initial" (no copy yet), for the log */
 	size_t pi;                    /* primary being tried */
+	unsigned ki;                  /* its key being tried (the next one after BADKEY) */
+	time_t last_xfr;              /* end of the last transfer that brought a version, 0 = never */
+	int last_kind;                /* its xfrin_kind_t */
 	bool axfr;                    /* IXFR refused: AXFR from this primary */
 	xfrc_t *xfr;
 	zone_t *base;                 /* version the transfer started from (referenced) */
@@ -107,6 +111,7 @@ struct secondary {
 	size_t tabmask;
 	sec_profile_t **prof;
 	size_t nprof;
+	tsig_keyring_t *kr;           /* keys of the profiles (own reference; replaced by a reload) */
 	notifyin_policy_t pol;
 	refresh_limits_t lim;
 	xfrin_limits_t xlim;
@@ -462,29 +467,46 @@ parse_source(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 	return FL_ESYNTAX;
 }
 
-/* Default notify-allow: the primaries' addresses (host routes), with their keys. */
-static int
-allow_from_primaries(const conf_notify_list_t *p, acl_rule_t **out, size_t *n)
+/* An access list and its rules in one block (one free). */
+static acl_t *
+acl_build(size_t n)
 {
-	*out = calloc(p->count + 1, sizeof(**out));
-	if (*out == NULL)
-		return FL_ENOMEM;
-	for (size_t i = 0; i < p->count; i++) {
-		acl_rule_t *r = &(*out)[i];
-		const struct sockaddr *sa = (const struct sockaddr *)&p->v[i].addr.addr;
-		r->family = sa->sa_family;
-		if (sa->sa_family == AF_INET) {
-			memcpy(r->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-			r->prefix = 32;
-		} else {
-			memcpy(r->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-			r->prefix = 128;
-		}
-		r->has_key = p->v[i].has_key;
-		memcpy(r->key, p->v[i].key, sizeof(r->key));
+	acl_t *a = calloc(1, sizeof(*a) + n * sizeof(acl_rule_t));
+	if (a != NULL) {
+		a->rules = (const acl_rule_t *)(a + 1);
+		a->count = n;
 	}
-	*n = p->count;
-	return 0;
+	return a;
+}
+
+/* Default notify-allow: the primaries' addresses (host routes), with any of their keys. */
+static acl_t *
+allow_from_primaries(const conf_notify_list_t *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->count; i++)
+		n += p->v[i].nkeys > 0 ? p->v[i].nkeys : 1;
+	acl_t *a = acl_build(n);
+	if (a == NULL)
+		return NULL;
+	acl_rule_t *r = (acl_rule_t *)a->rules;
+	for (size_t i = 0; i < p->count; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)&p->v[i].addr.addr;
+		for (unsigned k = 0; k == 0 || k < p->v[i].nkeys; k++, r++) {
+			r->family = sa->sa_family;
+			if (sa->sa_family == AF_INET) {
+				memcpy(r->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+				r->prefix = 32;
+			} else {
+				memcpy(r->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+				r->prefix = 128;
+			}
+			r->has_key = p->v[i].nkeys > 0;
+			if (r->has_key)
+				memcpy(r->key, p->v[i].key[k], sizeof(r->key));
+		}
+	}
+	return a;
 }
 
 static void
@@ -493,9 +515,102 @@ profile_free(sec_profile_t *p)
 	if (p == NULL)
 		return;
 	free(p->prim);
-	free(p->rules);
+	free(p->acl);
 	free(p->group);
 	free(p);
+}
+
+/* What a profile is made of, built beside the one in use so a bad config changes nothing. */
+typedef struct {
+	sec_primary_t *prim;
+	size_t nprim;
+	acl_t *acl;
+	struct sockaddr_storage source;
+	socklen_t sourcelen;
+} prof_parts_t;
+
+static void
+parts_free(prof_parts_t *pp)
+{
+	free(pp->prim);
+	free(pp->acl);
+	memset(pp, 0, sizeof(*pp));
+}
+
+/* Primaries (keys looked up in kr), source and NOTIFY ACL from config lists
+ * (who = "zone X" or "template Y", for errors). */
+static int
+parts_build(const conf_notify_list_t *pl, const conf_acl_t *al, const char *src, const tsig_keyring_t *kr,
+	    const char *who, prof_parts_t *pp, char *err, size_t errlen)
+{
+	memset(pp, 0, sizeof(*pp));
+	if (pl->count == 0) {
+		snprintf(err, errlen, "%s is secondary but has no primaries (zone.primaries or secondary.primaries)", who);
+		return FL_EINVAL;
+	}
+	if ((pp->prim = calloc(pl->count, sizeof(*pp->prim))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < pl->count; i++) {
+		sec_primary_t *pr = &pp->prim[i];
+		memcpy(&pr->addr, &pl->v[i].addr.addr, sizeof(pr->addr));
+		pr->addrlen = pl->v[i].addr.addrlen;
+		snprintf(pr->text, sizeof(pr->text), "%s", pl->v[i].addr.text);
+		for (unsigned k = 0; k < pl->v[i].nkeys; k++) {
+			pr->key[k] = kr != NULL ? tsig_keyring_find(kr, pl->v[i].key[k]) : NULL;
+			if (pr->key[k] == NULL) {
+				char kn[1024] = "?";
+				dname_to_str(pl->v[i].key[k], kn, sizeof(kn));
+				snprintf(err, errlen, "%s: primary %s uses key '%s', which no key file defines", who,
+					 pr->text, kn);
+				goto fail;
+			}
+		}
+		pr->nkeys = pl->v[i].nkeys;
+		pp->nprim++;
+	}
+	if (src != NULL && parse_source(src, &pp->source, &pp->sourcelen) != 0) {
+		snprintf(err, errlen, "%s: source '%s' is not an IP address", who, src);
+		goto fail;
+	}
+	/* NOTIFY ACL: the one given, else the primaries. */
+	if (al->count > 0) {
+		if ((pp->acl = acl_build(al->count)) == NULL)
+			goto nomem;
+		memcpy((acl_rule_t *)pp->acl->rules, al->rules, al->count * sizeof(acl_rule_t));
+	} else if ((pp->acl = allow_from_primaries(pl)) == NULL) {
+		goto nomem;
+	}
+	for (size_t i = 0; i < pp->acl->count; i++)
+		if (pp->acl->rules[i].has_key && (kr == NULL || tsig_keyring_find(kr, pp->acl->rules[i].key) == NULL)) {
+			char kn[1024] = "?";
+			dname_to_str(pp->acl->rules[i].key, kn, sizeof(kn));
+			snprintf(err, errlen, "%s: notify-allow names key '%s', which no key file defines", who, kn);
+			goto fail;
+		}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	parts_free(pp);
+	return FL_ENOMEM;
+fail:
+	parts_free(pp);
+	return FL_EINVAL;
+}
+
+/* Put parts into p (consumed). The ACL the workers may be reading is
+ * returned in *old for the caller to free after a grace period. */
+static void
+profile_install(sec_profile_t *p, prof_parts_t *pp, acl_t **old)
+{
+	free(p->prim);
+	p->prim = pp->prim;
+	p->nprim = pp->nprim;
+	p->source = pp->source;
+	p->sourcelen = pp->sourcelen;
+	*old = p->acl;
+	p->acl = pp->acl;
+	atomic_store_explicit(&p->allow.cur, p->acl, memory_order_release);
+	memset(pp, 0, sizeof(*pp));
 }
 
 /* One profile from config lists (who = "zone X" or "template Y", for errors). */
@@ -503,67 +618,21 @@ static sec_profile_t *
 profile_new(secondary_t *s, const conf_notify_list_t *pl, const conf_acl_t *al, const char *src,
 	    const tsig_keyring_t *kr, const char *who, int *ret, char *err, size_t errlen)
 {
+	prof_parts_t pp;
+	acl_t *none = NULL;
 	sec_profile_t *p = calloc(1, sizeof(*p));
 	sec_profile_t **grown = realloc(s->prof, (s->nprof + 1) * sizeof(*grown));
 	*ret = FL_ENOMEM;
 	if (grown != NULL)
 		s->prof = grown;
-	if (p == NULL || grown == NULL)
-		goto fail;
-	if (pl->count == 0) {
-		snprintf(err, errlen, "%s is secondary but has no primaries (zone.primaries or secondary.primaries)", who);
-		*ret = FL_EINVAL;
+	if (p == NULL || grown == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if ((p->prim = calloc(pl->count, sizeof(*p->prim))) == NULL)
+	if ((*ret = parts_build(pl, al, src, kr, who, &pp, err, errlen)) != 0)
 		goto fail;
-	for (size_t i = 0; i < pl->count; i++) {
-		sec_primary_t *pr = &p->prim[i];
-		memcpy(&pr->addr, &pl->v[i].addr.addr, sizeof(pr->addr));
-		pr->addrlen = pl->v[i].addr.addrlen;
-		snprintf(pr->text, sizeof(pr->text), "%s", pl->v[i].addr.text);
-		if (pl->v[i].has_key) {
-			char kn[1024] = "?";
-			dname_to_str(pl->v[i].key, kn, sizeof(kn));
-			pr->key = kr != NULL ? tsig_keyring_find(kr, pl->v[i].key) : NULL;
-			if (pr->key == NULL) {
-				snprintf(err, errlen, "%s: primary %s uses key '%s', which no file of keys.files defines", who,
-					 pr->text, kn);
-				*ret = FL_EINVAL;
-				goto fail;
-			}
-			size_t l = strlen(pr->text);
-			snprintf(pr->text + l, sizeof(pr->text) - l, " key %s", kn);
-		}
-		p->nprim++;
-	}
-	if (src != NULL && parse_source(src, &p->source, &p->sourcelen) != 0) {
-		snprintf(err, errlen, "%s: source '%s' is not an IP address", who, src);
-		*ret = FL_EINVAL;
-		goto fail;
-	}
-	/* NOTIFY ACL: the one given, else the primaries. */
-	size_t nrules = 0;
-	if (al->count > 0) {
-		if ((p->rules = calloc(al->count, sizeof(*p->rules))) == NULL)
-			goto fail;
-		memcpy(p->rules, al->rules, al->count * sizeof(*p->rules));
-		nrules = al->count;
-	} else if (allow_from_primaries(pl, &p->rules, &nrules) != 0) {
-		goto fail;
-	}
-	for (size_t i = 0; i < nrules; i++)
-		if (p->rules[i].has_key && (kr == NULL || tsig_keyring_find(kr, p->rules[i].key) == NULL)) {
-			char kn[1024] = "?";
-			dname_to_str(p->rules[i].key, kn, sizeof(kn));
-			snprintf(err, errlen, "%s: notify-allow names key '%s', which no file of keys.files defines", who, kn);
-			*ret = FL_EINVAL;
-			goto fail;
-		}
-	p->allow.rules = p->rules;
-	p->allow.count = nrules;
+	profile_install(p, &pp, &none);
 	s->prof[s->nprof++] = p;
-	*ret = 0;
 	return p;
 fail:
 	profile_free(p);
@@ -681,7 +750,9 @@ secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **out, c
 		if ((ret = zone_from_conf(s, conf, &conf->zone[i], kr, err, errlen)) != 0)
 			goto fail;
 	}
-	/* NOTIFY ACLs travel with the served versions (zone_t.notify_allow). */
+	/* NOTIFY ACLs travel with the served versions (zone_t.notify_allow); the
+	 * workers verify NOTIFY TSIGs with the server's keyring in force. */
+	s->kr = tsig_keyring_ref(kr);
 	s->pol.keyring = kr;
 	*out = s;
 	return 0;
@@ -1270,6 +1341,18 @@ sz_trigger(sec_zone_t *z, bool urgent, const char *cause)
 
 static void on_xfr_done(void *arg, xfrc_t *c);
 
+/* "ADDR@PORT key NAME" of the primary and key being tried, for log lines. */
+static const char *
+prim_desc(const sec_zone_t *z, char *buf, size_t len)
+{
+	const sec_primary_t *p = &z->prof->prim[z->pi < z->prof->nprim ? z->pi : 0];
+	char kn[1024] = "";
+	if (p->nkeys > 0)
+		dname_to_str(tsig_key_name(p->key[z->ki < p->nkeys ? z->ki : 0]), kn, sizeof(kn));
+	snprintf(buf, len, "%s%s%s", p->text, kn[0] ? " key " : "", kn);
+	return buf;
+}
+
 static void
 start_xfr(sec_zone_t *z)
 {
@@ -1283,7 +1366,9 @@ start_xfr(sec_zone_t *z)
 		memcpy(&req.source, &z->prof->source, sizeof(req.source));
 		req.sourcelen = z->prof->sourcelen;
 	}
-	req.key = p->key;
+	if (z->ki >= p->nkeys) /* a reload shortened the list */
+		z->ki = 0;
+	req.key = p->nkeys > 0 ? p->key[z->ki] : NULL;
 	memcpy(req.origin, z->origin, dname_len(z->origin));
 	req.current = z->base;
 	req.soa_first = !z->axfr;
@@ -1307,17 +1392,19 @@ start_refresh(sec_zone_t *z)
 	z->state = SZ_RUNNING;
 	s->running++;
 	z->pi = 0;
+	z->ki = 0;
 	z->axfr = z->reset; /* a reset starts from nothing: AXFR */
 	z->resetting = z->reset;
 	z->have_peer_expire = false;
+	char pd[1200];
 	const zone_t *cur = z->reset ? NULL : cur_of(s, z->origin);
 	z->base = (zone_t *)cur;
 	if (z->base != NULL)
 		zone_ref(z->base); /* alive until the transfer ends, whatever gets published */
 	if (cur != NULL)
-		log_info("zone %s: refresh (%s) from %s, our serial %u", z->name, z->cause, z->prof->prim[0].text, cur->serial);
+		log_info("zone %s: refresh (%s) from %s, our serial %u", z->name, z->cause, prim_desc(z, pd, sizeof(pd)), cur->serial);
 	else
-		log_info("zone %s: refresh (%s) from %s, %s", z->name, z->cause, z->prof->prim[0].text,
+		log_info("zone %s: refresh (%s) from %s, %s", z->name, z->cause, prim_desc(z, pd, sizeof(pd)),
 			 z->reset ? "reset: whole zone" : "no copy yet");
 	start_xfr(z);
 	if (z->xfr == NULL)
@@ -1670,11 +1757,13 @@ commit(sec_zone_t *z, xfrc_t *c, char *why, size_t whylen)
 	publish(z, fin);
 	if (z->resetting)
 		z->reset = z->resetting = false; /* a reset asked for meanwhile still comes */
-	char from[16] = "none";
+	char from[16] = "none", pd[1200];
 	if (z->base != NULL)
 		snprintf(from, sizeof(from), "%u", z->base->serial);
+	z->last_xfr = time(NULL);
+	z->last_kind = (int)res->kind;
 	log_notice("zone %s: %s from %s: serial %s -> %u, %llu records in %llu messages, %llu bytes, %.1f ms%s",
-		   z->name, kind_str(res->kind), z->prof->prim[z->pi].text, from, fin->serial, (unsigned long long)res->records,
+		   z->name, kind_str(res->kind), prim_desc(z, pd, sizeof(pd)), from, fin->serial, (unsigned long long)res->records,
 		   (unsigned long long)res->messages, (unsigned long long)res->bytes, res->ms,
 		   z->j != NULL ? ", journaled" : "");
 	z->dirty = true;
@@ -1690,7 +1779,7 @@ on_xfr_done(void *arg, xfrc_t *c)
 {
 	sec_zone_t *z = arg;
 	xfrc_result_t *res = xfrc_result(c);
-	char why[1700] = "";
+	char why[1700] = "", pd[1200];
 	bool ok = false, next = false;
 	z->xfr = NULL;
 	if (res->have_expire) {
@@ -1701,23 +1790,23 @@ on_xfr_done(void *arg, xfrc_t *c)
 	case XFRC_UPTODATE:
 		if (z->base != NULL && res->have_primary_serial && res->primary_serial != z->base->serial)
 			log_warning("zone %s: %s has serial %u, older than ours (%u): keeping ours (RFC 1982)", z->name,
-				    z->prof->prim[z->pi].text, res->primary_serial, z->base->serial);
+				    prim_desc(z, pd, sizeof(pd)), res->primary_serial, z->base->serial);
 		else
 			log_info("zone %s: up to date at serial %u (%s)", z->name, z->base != NULL ? z->base->serial : 0,
-				 z->prof->prim[z->pi].text);
+				 prim_desc(z, pd, sizeof(pd)));
 		ok = true;
 		break;
 	case XFRC_DONE:
 		ok = commit(z, c, why, sizeof(why));
 		if (!ok) {
 			log_error("zone %s: %s from %s rejected: %s; still serving serial %u", z->name, kind_str(res->kind),
-				  z->prof->prim[z->pi].text, why, z->base != NULL ? z->base->serial : 0);
+				  prim_desc(z, pd, sizeof(pd)), why, z->base != NULL ? z->base->serial : 0);
 			snprintf(z->last_err, sizeof(z->last_err), "%.500s", why);
 			next = true;
 		}
 		break;
 	case XFRC_IXFR_REFUSED:
-		log_notice("zone %s: IXFR from %s failed (%s): falling back to AXFR", z->name, z->prof->prim[z->pi].text,
+		log_notice("zone %s: IXFR from %s failed (%s): falling back to AXFR", z->name, prim_desc(z, pd, sizeof(pd)),
 			   res->err);
 		xfrc_free(c);
 		z->axfr = true;
@@ -1726,14 +1815,31 @@ on_xfr_done(void *arg, xfrc_t *c)
 			refresh_end(z, false);
 		return;
 	default:
-		log_warning("zone %s: refresh from %s failed: %s", z->name, z->prof->prim[z->pi].text, res->err);
-		snprintf(z->last_err, sizeof(z->last_err), "%.200s: %.300s", z->prof->prim[z->pi].text, res->err);
+		if (res->badkey && z->ki + 1 < z->prof->prim[z->pi].nkeys) {
+			next = true; /* not a failure yet: the primary's next key follows */
+			break;
+		}
+		log_warning("zone %s: refresh from %s failed: %s", z->name, prim_desc(z, pd, sizeof(pd)), res->err);
+		snprintf(z->last_err, sizeof(z->last_err), "%.200s: %.300s", prim_desc(z, pd, sizeof(pd)), res->err);
 		next = true;
 		break;
 	}
 	xfrc_free(c);
+	if (next && res->badkey && z->ki + 1 < z->prof->prim[z->pi].nkeys) {
+		/* The primary does not know this key (yet): its next key, once. */
+		const sec_primary_t *p = &z->prof->prim[z->pi];
+		char k0[1024] = "?", k1[1024] = "?";
+		dname_to_str(tsig_key_name(p->key[z->ki]), k0, sizeof(k0));
+		dname_to_str(tsig_key_name(p->key[z->ki + 1]), k1, sizeof(k1));
+		log_notice("zone %s: %s answered BADKEY for key %s: trying its next key %s", z->name, p->text, k0, k1);
+		z->ki++;
+		start_xfr(z);
+		if (z->xfr != NULL)
+			return;
+	}
 	if (next && z->pi + 1 < z->prof->nprim) {
 		z->pi++;
+		z->ki = 0;
 		z->axfr = false;
 		start_xfr(z);
 		if (z->xfr != NULL)
@@ -1889,5 +1995,164 @@ secondary_free(secondary_t *s)
 	free(s->inbox);
 	free(s->z);
 	free(s->storage);
+	tsig_keyring_free(s->kr);
 	free(s);
+}
+
+/* ---- reload and flamectl ---- */
+
+/* A profile and what a reload puts into it. */
+typedef struct {
+	sec_profile_t *p;
+	prof_parts_t parts;
+} reprof_t;
+
+int
+secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *kr, char *err, size_t errlen)
+{
+	reprof_t *rp = calloc(s->nprof + 1, sizeof(*rp));
+	acl_t **old = calloc(s->nprof + 1, sizeof(*old));
+	size_t n = 0, kept = 0;
+	int ret = FL_ENOMEM;
+	char who[1400];
+	if (rp == NULL || old == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	/* 1. Everything is built beside the profiles in use. */
+	for (size_t i = 0; i < conf->nzone; i++) {
+		const conf_zone_t *cz = &conf->zone[i];
+		uint8_t origin[DNAME_MAXLEN], root = 0;
+		if (conf_zone_role(conf, i) != CONF_ROLE_SECONDARY)
+			continue;
+		if (dname_from_str(cz->domain, strlen(cz->domain), &root, origin) < 0) {
+			snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
+			ret = FL_EINVAL;
+			goto done;
+		}
+		dname_lower(origin);
+		sec_zone_t *z = find(s, origin);
+		if (z == NULL || z->owner != NULL) {
+			log_warning("reload: secondary zone %s is new in the config: it is served after a restart", cz->domain);
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (rp[k].p == z->prof) {
+				snprintf(err, errlen, "zone %s is listed twice", cz->domain);
+				ret = FL_EINVAL;
+				goto done;
+			}
+		kept++;
+		sec_settings_t st = settings_of(conf, cz);
+		snprintf(who, sizeof(who), "zone %s", cz->domain);
+		rp[n].p = (sec_profile_t *)z->prof;
+		if ((ret = parts_build(st.pl, st.al, st.src, kr, who, &rp[n].parts, err, errlen)) != 0)
+			goto done;
+		n++;
+		for (size_t t = 0; z->consumer && t < s->nprof; t++) {
+			sec_profile_t *tp = s->prof[t];
+			if (tp->cat != z)
+				continue;
+			const conf_template_t *ct = conf_template_find(conf, tp->group);
+			if (ct == NULL) {
+				log_warning("reload: template %s is gone from the config: members of %s keep it until a restart",
+					    tp->group, z->name);
+				continue;
+			}
+			snprintf(who, sizeof(who), "template %s (members of catalog %s)", ct->id, z->name);
+			rp[n].p = tp;
+			if ((ret = parts_build(ct->primaries.count > 0 ? &ct->primaries : st.pl,
+					       ct->notify_allow.count > 0 ? &ct->notify_allow : st.al,
+					       ct->source != NULL ? ct->source : st.src, kr, who, &rp[n].parts, err,
+					       errlen)) != 0)
+				goto done;
+			n++;
+		}
+	}
+	for (size_t i = 0; i < s->nz; i++) {
+		const sec_zone_t *z = s->z[i];
+		bool listed = false;
+		for (size_t k = 0; k < n && !listed; k++)
+			listed = rp[k].p == z->prof;
+		if (z->owner == NULL && !listed)
+			log_warning("reload: secondary zone %s is no longer in the config: it is served until a restart",
+				    z->name);
+	}
+	/* 2. Install. The workers may still read the old NOTIFY ACLs until a grace period passes. */
+	for (size_t k = 0; k < n; k++)
+		profile_install(rp[k].p, &rp[k].parts, &old[k]);
+	for (size_t i = 0; i < s->nz; i++)
+		if (s->z[i]->pi >= s->z[i]->prof->nprim)
+			s->z[i]->pi = 0;
+	tsig_keyring_free(s->kr);
+	s->kr = tsig_keyring_ref(kr);
+	s->pol.keyring = kr;
+	if (s->hooks.sync != NULL)
+		s->hooks.sync(s->hooks.arg);
+	for (size_t k = 0; k < n; k++)
+		free(old[k]);
+	log_info("reload: %zu secondary profiles updated (%zu configured zones)", n, kept);
+	ret = 0;
+done:
+	/* Installed parts were moved out (zeroed); these are the ones of a failed reload. */
+	for (size_t k = 0; rp != NULL && k < n; k++)
+		parts_free(&rp[k].parts);
+	free(rp);
+	free(old);
+	return ret;
+}
+
+size_t
+secondary_count(const secondary_t *s)
+{
+	return s != NULL ? s->nz : 0;
+}
+
+int
+secondary_zone_info(const secondary_t *s, size_t i, const uint8_t *origin, secondary_zone_info_t *out, char *buf,
+		    size_t buflen)
+{
+	const sec_zone_t *z = s == NULL ? NULL : origin != NULL ? find(s, origin) : i < s->nz ? s->z[i] : NULL;
+	if (z == NULL)
+		return FL_ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->name = z->name;
+	out->member = z->owner != NULL;
+	out->consumer = z->consumer;
+	const zone_t *cur = cur_of(s, z->origin);
+	out->has_copy = cur != NULL;
+	out->expired = z->expired;
+	out->refreshing = z->state != SZ_IDLE;
+	out->last_ok = z->last_ok;
+	out->last_xfr = z->last_xfr;
+	out->last_kind = z->last_xfr != 0 ? kind_str((xfrin_kind_t)z->last_kind) : "-";
+	struct timeval tv;
+	if (z->ev_refresh != NULL && event_pending(z->ev_refresh, EV_TIMEOUT, &tv))
+		out->next_refresh = tv.tv_sec;
+	out->expire_at = cur != NULL ? (time_t)cur->expire_at : 0;
+	sec_zone_t tmp = *z;
+	tmp.pi = tmp.ki = 0;
+	out->primary = prim_desc(&tmp, buf, buflen);
+	out->last_err = z->last_err;
+	return 0;
+}
+
+int
+secondary_refresh(secondary_t *s, const uint8_t *origin, bool axfr)
+{
+	sec_zone_t *z = s != NULL ? find(s, origin) : NULL;
+	if (z == NULL)
+		return FL_ENOENT;
+	/* A retransfer is a reset: AXFR from nothing, the served copy stays until it arrives. */
+	if (axfr)
+		z->reset = true;
+	sz_trigger(z, true, axfr ? "retransfer" : "refresh");
+	return 0;
+}
+
+struct journal *
+secondary_journal(secondary_t *s, const uint8_t *origin)
+{
+	sec_zone_t *z = s != NULL ? find(s, origin) : NULL;
+	return z != NULL ? jget(z) : NULL;
 }

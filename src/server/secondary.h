@@ -43,6 +43,8 @@ typedef struct secondary_hooks {
 	 *  served snapshot stays and the caller still owns them) minus the zones
 	 *  named in del. */
 	void (*update)(void *arg, zone_t *const *add, size_t nadd, const uint8_t *const *del, size_t ndel);
+	/** Wait until no query worker can still read what was unpublished (a replaced NOTIFY ACL). */
+	void (*sync)(void *arg);
 	void *arg;
 } secondary_hooks_t;
 
@@ -55,6 +57,55 @@ typedef struct secondary_hooks {
  * \return 0, FL_EINVAL (config), FL_ENOMEM.
  */
 int secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **out, char *err, size_t errlen);
+
+/**
+ * \brief Reload: the primaries (with their keys), sources and NOTIFY ACLs of
+ * the configured zones and templates, from conf and the new keyring. Built
+ * completely before anything changes: on error nothing does. Transfers in
+ * flight finish with the key they started with. Zones added to or removed
+ * from the config are reported in *notes (a restart applies them).
+ * \param kr   the new keyring (a reference is taken, the old one dropped)
+ * \return 0, FL_EINVAL (err: which zone, what), FL_ENOMEM.
+ */
+int secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *kr, char *err, size_t errlen);
+
+/** What `flamectl zones` shows of a secondary zone. */
+typedef struct secondary_zone_info {
+	const char *name;
+	bool member;                  /*!< a catalog member (not in the config) */
+	bool consumer;                /*!< a catalog we consume */
+	bool has_copy;                /*!< a version is served */
+	bool expired;
+	bool refreshing;              /*!< a refresh is queued or running */
+	time_t last_ok;               /*!< last successful refresh (0 = never) */
+	time_t last_xfr;              /*!< last transfer that brought a version (0 = none since start) */
+	const char *last_kind;        /*!< "AXFR", "IXFR", "-" */
+	time_t next_refresh;          /*!< 0 = none scheduled */
+	time_t expire_at;             /*!< 0 = no copy */
+	const char *primary;          /*!< "ADDR@PORT key NAME" of the first primary */
+	const char *last_err;         /*!< "" when none */
+} secondary_zone_info_t;
+
+/** \brief Number of secondary zones (configured and members). */
+size_t secondary_count(const secondary_t *s);
+
+/**
+ * \brief Zone i (0..secondary_count-1) or the zone named origin (i ignored
+ * when origin != NULL). Strings point into s and a static buffer of buf.
+ * \return 0 or FL_ENOENT.
+ */
+int secondary_zone_info(const secondary_t *s, size_t i, const uint8_t *origin, secondary_zone_info_t *out, char *buf,
+			size_t buflen);
+
+/**
+ * \brief Refresh now (SOA check, IXFR or AXFR as needed), or with axfr a
+ * fresh AXFR whatever the serials say (flamectl refresh / retransfer).
+ * \return 0 (queued), FL_ENOENT (not a secondary zone here).
+ */
+int secondary_refresh(secondary_t *s, const uint8_t *origin, bool axfr);
+
+/** \brief Journal of a secondary zone (NULL: none yet, or not ours). */
+struct journal *secondary_journal(secondary_t *s, const uint8_t *origin);
 
 /** \brief Who may NOTIFY what: for the query workers (valid while s lives). */
 const notifyin_policy_t *secondary_notify_policy(const secondary_t *s);

@@ -34,13 +34,8 @@
 
 struct server {
 	worker_shared_t sh;
-	const tsig_keyring_t *keyring; /* TSIG keys (transfers, NOTIFY, signed queries), read-only */
-	tsig_keyring_t *own_keyring;   /* loaded here when the caller passed none */
+	query_opts_t qbase;         /* the query options a reload does not change */
 	notifyin_policy_t nin_none; /* no secondary zone: every NOTIFY gets NOTAUTH */
-	acl_rule_t *transfer_rules;
-	xfrout_zone_acl_t *zone_acls; /* per-zone transfer ACLs (rules stay in conf copies below) */
-	acl_rule_t **zone_rules;
-	size_t nzone_acls;
 	worker_t *workers;
 	int nworkers;
 	bool started;
@@ -256,6 +251,100 @@ fail:
 	return -1;
 }
 
+static void
+server_policy_free(srv_policy_t *p)
+{
+	if (p == NULL)
+		return;
+	tsig_keyring_free(p->keyring);
+	free(p->transfer_rules);
+	for (size_t i = 0; i < p->nzone_acls; i++)
+		free(p->zone_rules[i]);
+	free(p->zone_rules);
+	free(p->zone_acls);
+	free(p);
+}
+
+/* Keys and transfer ACLs from conf: copies, the config may be freed while we run. */
+static srv_policy_t *
+server_policy_new(const server_t *s, const conf_t *conf, const tsig_keyring_t *keys, char *err, size_t errlen)
+{
+	srv_policy_t *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		goto nomem;
+	p->keyring = tsig_keyring_ref(keys);
+	p->qopts = s->qbase;
+	p->qopts.keyring = p->keyring;
+	p->xfr.keyring = p->keyring;
+	if (conf->transfer.allow.count > 0) {
+		p->transfer_rules = malloc(conf->transfer.allow.count * sizeof(acl_rule_t));
+		if (p->transfer_rules == NULL)
+			goto nomem;
+		memcpy(p->transfer_rules, conf->transfer.allow.rules, conf->transfer.allow.count * sizeof(acl_rule_t));
+		p->xfr.transfer = (acl_t){ p->transfer_rules, conf->transfer.allow.count };
+	}
+	if (conf->nzone > 0) {
+		p->zone_acls = calloc(conf->nzone, sizeof(*p->zone_acls));
+		p->zone_rules = calloc(conf->nzone, sizeof(*p->zone_rules));
+		if (p->zone_acls == NULL || p->zone_rules == NULL)
+			goto nomem;
+	}
+	for (size_t i = 0; i < conf->nzone; i++) {
+		const conf_zone_t *cz = &conf->zone[i];
+		if (cz->transfer_allow.count == 0)
+			continue;
+		xfrout_zone_acl_t *za = &p->zone_acls[p->nzone_acls];
+		uint8_t root = 0;
+		if (dname_from_str(cz->domain, strlen(cz->domain), &root, za->origin) < 0) {
+			snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
+			goto fail;
+		}
+		dname_lower(za->origin);
+		size_t bytes = cz->transfer_allow.count * sizeof(acl_rule_t);
+		p->zone_rules[p->nzone_acls] = malloc(bytes);
+		if (p->zone_rules[p->nzone_acls] == NULL)
+			goto nomem;
+		memcpy(p->zone_rules[p->nzone_acls], cz->transfer_allow.rules, bytes);
+		za->acl = (acl_t){ p->zone_rules[p->nzone_acls], cz->transfer_allow.count };
+		p->nzone_acls++;
+	}
+	p->xfr.zones = p->zone_acls;
+	p->xfr.nzones = p->nzone_acls;
+	return p;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	server_policy_free(p);
+	return NULL;
+}
+
+int
+server_reconfigure(server_t *s, const conf_t *conf, const tsig_keyring_t *keys, char *err, size_t errlen)
+{
+	srv_policy_t *p = server_policy_new(s, conf, keys, err, errlen);
+	if (p == NULL)
+		return FL_ENOMEM;
+	srv_policy_t *old = atomic_exchange_explicit(&s->sh.pol, p, memory_order_acq_rel);
+	/* No worker can hold old after the grace period; transfers that
+	 * started with it keep their own keyring reference. */
+	qsbr_synchronize(s->sh.qsbr);
+	server_policy_free(old);
+	return 0;
+}
+
+const tsig_keyring_t *
+server_keyring(const server_t *s)
+{
+	/* Only the control thread stores the pointer. */
+	return atomic_load_explicit(&((server_t *)s)->sh.pol, memory_order_relaxed)->keyring;
+}
+
+void
+server_synchronize(server_t *s)
+{
+	qsbr_synchronize(s->sh.qsbr);
+}
+
 server_t *
 server_new(const conf_t *conf, const tsig_keyring_t *keys, zonedb_t *db, char *err, size_t errlen)
 {
@@ -274,62 +363,32 @@ server_new(const conf_t *conf, const tsig_keyring_t *keys, zonedb_t *db, char *e
 		goto nomem;
 	if (conf->server.version != NULL && (s->version = strdup(conf->server.version)) == NULL)
 		goto nomem;
-	s->sh.qopts.edns_udp_max = (uint16_t)conf->server.udp_max_payload;
-	s->sh.qopts.identity = s->identity;
-	s->sh.qopts.version = s->version;
+	s->qbase.edns_udp_max = (uint16_t)conf->server.udp_max_payload;
+	s->qbase.identity = s->identity;
+	s->qbase.version = s->version;
 	s->sh.udp_max = (uint32_t)conf->server.udp_max_payload;
 	s->sh.tcp_idle_ms = (uint64_t)conf->server.tcp_idle_timeout;
 	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
 
 	/* Keys are read here, while still root: key files are usually 0600. */
+	tsig_keyring_t *own = NULL;
 	if (keys == NULL) {
-		s->own_keyring = tsig_keyring_new();
-		if (s->own_keyring == NULL)
+		if ((own = tsig_keyring_new()) == NULL)
 			goto nomem;
 		for (size_t i = 0; i < conf->keys.files.count; i++)
-			if (tsig_keyring_load_file(s->own_keyring, conf->keys.files.v[i], err, errlen) != 0)
+			if (tsig_keyring_load_file(own, conf->keys.files.v[i], err, errlen) != 0) {
+				tsig_keyring_free(own);
 				goto fail;
-		keys = s->own_keyring;
+			}
+		keys = own;
 	}
-	s->keyring = keys;
-	s->sh.xfr.keyring = s->keyring;
-	s->sh.qopts.keyring = s->keyring;
-	s->nin_none.keyring = s->keyring;
+	srv_policy_t *pol = server_policy_new(s, conf, keys, err, errlen);
+	tsig_keyring_free(own); /* the policy holds its own reference */
+	if (pol == NULL)
+		goto fail;
+	atomic_init(&s->sh.pol, pol);
+	s->nin_none.keyring = NULL;
 	s->sh.nin = &s->nin_none;
-	if (conf->transfer.allow.count > 0) {
-		s->transfer_rules = malloc(conf->transfer.allow.count * sizeof(acl_rule_t));
-		if (s->transfer_rules == NULL)
-			goto nomem;
-		memcpy(s->transfer_rules, conf->transfer.allow.rules, conf->transfer.allow.count * sizeof(acl_rule_t));
-		s->sh.xfr.transfer = (acl_t){ s->transfer_rules, conf->transfer.allow.count };
-	}
-	/* Per-zone transfer ACLs: copies, the config may be freed while we run. */
-	if (conf->nzone > 0) {
-		s->zone_acls = calloc(conf->nzone, sizeof(*s->zone_acls));
-		s->zone_rules = calloc(conf->nzone, sizeof(*s->zone_rules));
-		if (s->zone_acls == NULL || s->zone_rules == NULL)
-			goto nomem;
-	}
-	for (size_t i = 0; i < conf->nzone; i++) {
-		const conf_zone_t *cz = &conf->zone[i];
-		if (cz->transfer_allow.count == 0)
-			continue;
-		xfrout_zone_acl_t *za = &s->zone_acls[s->nzone_acls];
-		uint8_t root = 0;
-		if (dname_from_str(cz->domain, strlen(cz->domain), &root, za->origin) < 0) {
-			snprintf(err, errlen, "zone %s: not a domain name", cz->domain);
-			goto fail;
-		}
-		size_t bytes = cz->transfer_allow.count * sizeof(acl_rule_t);
-		s->zone_rules[s->nzone_acls] = malloc(bytes);
-		if (s->zone_rules[s->nzone_acls] == NULL)
-			goto nomem;
-		memcpy(s->zone_rules[s->nzone_acls], cz->transfer_allow.rules, bytes);
-		za->acl = (acl_t){ s->zone_rules[s->nzone_acls], cz->transfer_allow.count };
-		s->nzone_acls++;
-	}
-	s->sh.xfr.zones = s->zone_acls;
-	s->sh.xfr.nzones = s->nzone_acls;
 	s->nworkers = (int)conf->server.workers;
 	s->sh.nworkers = s->nworkers;
 	s->sh.udp_uring = conf->server.udp_engine == CONF_UDP_URING;
@@ -497,12 +556,7 @@ server_free(server_t *s)
 	free(s->workers);
 	qsbr_free(s->sh.qsbr);
 	zonedb_release(atomic_load(&s->sh.db));
-	tsig_keyring_free(s->own_keyring);
-	free(s->transfer_rules);
-	for (size_t i = 0; i < s->nzone_acls; i++)
-		free(s->zone_rules[i]);
-	free(s->zone_rules);
-	free(s->zone_acls);
+	server_policy_free(atomic_load(&s->sh.pol));
 	free(s->identity);
 	free(s->version);
 	free(s);
@@ -543,7 +597,7 @@ static const acl_t *
 worker_notify_acl(const void *ctx, const uint8_t *origin)
 {
 	const zone_t *z = zonedb_get(ctx, origin);
-	return z != NULL ? z->notify_allow : NULL;
+	return z != NULL ? acl_slot_get(z->notify_allow) : NULL;
 }
 
 size_t
@@ -555,12 +609,16 @@ worker_notify(const worker_shared_t *sh, const uint8_t *q, size_t qlen, const st
 	size_t len = 0;
 	socklen_t plen = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	notifyin_policy_t pol = *sh->nin;
+	pol.keyring = worker_policy(sh)->keyring; /* the keyring in force, reloads included */
 	pol.lookup = worker_notify_acl;
 	pol.ctx = atomic_load_explicit(&((worker_shared_t *)sh)->db, memory_order_acquire);
 	notifyin_verdict_t v = notifyin_handle(&pol, q, qlen, peer, plen, (uint64_t)time(NULL), out, cap, &len, &ev,
 					       line, sizeof(line));
 	if (v == NOTIFYIN_ACCEPTED) {
 		log_info("%s", line);
+		if (ev.key_retiring)
+			log_warning("%s: the sender still uses a key marked for retirement (keys.retiring): "
+				    "switch it to the new key", line);
 		if (sh->nin_post != NULL)
 			sh->nin_post(sh->nin_arg, &ev);
 	} else {

@@ -28,7 +28,7 @@ typedef struct server server_t;
  * \brief Create the workers and open every socket of conf->server.listen.
  * Uses server.workers, udp-max-payload, tcp-idle-timeout, tcp-max-clients,
  * identity and version (copied: conf may be freed afterwards).
- * \param keys TSIG keyring (borrowed: must outlive the server), or NULL to
+ * \param keys TSIG keyring (the server takes its own reference), or NULL to
  *             read keys.files here (while still root)
  * \param db   initial snapshot; the server owns it from now on, even on failure
  * \param err  receives one line saying what failed (e.g. which address did not bind)
@@ -60,6 +60,20 @@ const zonedb_t *server_db(const server_t *s);
  * \return the previous snapshot, now unused: the caller releases it.
  */
 zonedb_t *server_swap_db(server_t *s, zonedb_t *db);
+
+/**
+ * \brief Reload: the keyring and the transfer ACLs of conf replace the ones
+ * in force, atomically for the workers (control thread; waits for a grace
+ * period, then frees the old ones). keys: a reference is taken.
+ * \return 0 or FL_ENOMEM / FL_EINVAL (err filled; nothing changed).
+ */
+int server_reconfigure(server_t *s, const conf_t *conf, const tsig_keyring_t *keys, char *err, size_t errlen);
+
+/** \brief The keyring in force (control thread). */
+const tsig_keyring_t *server_keyring(const server_t *s);
+
+/** \brief Wait until every worker has passed a quiescent state (frees after a swap). */
+void server_synchronize(server_t *s);
 
 /** \brief Number of query workers. */
 int server_workers(const server_t *s);

@@ -325,10 +325,13 @@ tcp_process(tcp_conn_t *c)
 				break;
 			char line[1400];
 			size_t alen = 0;
-			xfrout_begin_t b = xfrout_begin(&sh->xfr, db, c->rbuf + pos + 2, flen,
+			xfrout_begin_t b = xfrout_begin(&worker_policy(sh)->xfr, db, c->rbuf + pos + 2, flen,
 							(const struct sockaddr *)&c->peer, (uint64_t)time(NULL),
 							&c->xfr, out + 2, 65535, &alen, line, sizeof(line));
 			log_notice("%s", line);
+			if (b == XFROUT_STREAM && xfrout_key_retiring(c->xfr))
+				log_warning("%s: the peer still uses a key marked for retirement (keys.retiring): "
+					    "switch it to the new key", line);
 			pos += 2 + flen;
 			nq++;
 			if (b == XFROUT_REPLY && alen > 0) {
@@ -343,7 +346,7 @@ tcp_process(tcp_conn_t *c)
 		size_t alen = notifyin_is_notify(c->rbuf + pos + 2, flen)
 				      ? worker_notify(sh, c->rbuf + pos + 2, flen, (const struct sockaddr *)&c->peer,
 						      out + outlen + 2, 65535)
-				      : query_answer(db, &sh->qopts, c->rbuf + pos + 2, flen, QUERY_TCP,
+				      : query_answer(db, &worker_policy(sh)->qopts, c->rbuf + pos + 2, flen, QUERY_TCP,
 						     out + outlen + 2, 65535);
 		if (alen > 0) {
 			out[outlen] = (uint8_t)(alen >> 8);

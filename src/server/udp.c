@@ -174,7 +174,7 @@ udp_answer(worker_sock_t *ws, const zonedb_t *db, const uint8_t *q, size_t qlen,
 		size_t alen = 0;
 		char line[1400];
 		uint64_t now = (uint64_t)time(NULL);
-		xfrout_begin_t b = xfrout_begin(&sh->xfr, db, q, qlen, peer, now, &x, out, cap, &alen, line,
+		xfrout_begin_t b = xfrout_begin(&worker_policy(sh)->xfr, db, q, qlen, peer, now, &x, out, cap, &alen, line,
 						sizeof(line));
 		if (b == XFROUT_REPLY) {
 			log_notice("%s (UDP)", line);
@@ -189,7 +189,7 @@ udp_answer(worker_sock_t *ws, const zonedb_t *db, const uint8_t *q, size_t qlen,
 		}
 		/* Does not fit: fall through to the single SOA. */
 	}
-	return query_answer(db, &sh->qopts, q, qlen, QUERY_UDP, out, cap);
+	return query_answer(db, &worker_policy(sh)->qopts, q, qlen, QUERY_UDP, out, cap);
 }
 
 /* ---- recvmmsg / sendmmsg engine ---- */

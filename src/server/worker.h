@@ -26,16 +26,32 @@ typedef struct udp_batch udp_batch_t;
 typedef struct tcp_state tcp_state_t;
 typedef struct worker worker_t;
 
-/** State every worker reads; written only before the workers start, except db. */
+/**
+ * What a reload may change for the workers: the keyring and the transfer
+ * ACLs. Published like the zone snapshot: a worker loads it once inside its
+ * QSBR read section (worker_policy()); the control thread frees the old one
+ * after a grace period. A signed transfer still streaming holds its own
+ * reference to the keyring it started with (xfrout).
+ */
+typedef struct srv_policy {
+	tsig_keyring_t *keyring;    /*!< own reference */
+	query_opts_t qopts;
+	xfrout_policy_t xfr;
+	acl_rule_t *transfer_rules;
+	xfrout_zone_acl_t *zone_acls;
+	acl_rule_t **zone_rules;
+	size_t nzone_acls;
+} srv_policy_t;
+
+/** State every worker reads; written only before the workers start, except db and pol. */
 typedef struct worker_shared {
 	_Atomic(zonedb_t *) db;     /*!< published by the control thread */
+	_Atomic(srv_policy_t *) pol; /*!< published by the control thread (reload) */
 	qsbr_t *qsbr;               /*!< one reader slot per worker */
-	query_opts_t qopts;
 	uint32_t udp_max;           /*!< UDP response buffer size (udp-max-payload) */
 	uint64_t tcp_idle_ms;
 	uint32_t tcp_max_clients;   /*!< per worker */
 	int nworkers;               /*!< QSBR ids: workers 0..n-1, UDP threads after them */
-	xfrout_policy_t xfr;        /*!< who may transfer what (TCP) */
 	bool udp_uring;             /*!< try io_uring for UDP (falls back to recvmmsg) */
 	const notifyin_policy_t *nin; /*!< NOTIFY in: who may NOTIFY which secondary zone */
 	void (*nin_post)(void *arg, const notifyin_event_t *ev); /*!< accepted NOTIFY -> control; NULL = none */
@@ -93,6 +109,13 @@ struct worker {
 	tcp_state_t *tcp;
 	worker_stats_t stats;
 };
+
+/** \brief The policy in force; call inside the QSBR read section. */
+static inline const srv_policy_t *
+worker_policy(const worker_shared_t *sh)
+{
+	return atomic_load_explicit(&((worker_shared_t *)sh)->pol, memory_order_acquire);
+}
 
 /**
  * \brief Answer a NOTIFY (server.c): verdict, log line, and the accepted

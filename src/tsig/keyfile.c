@@ -333,6 +333,8 @@ parse_key(lexer_t *lx, tsig_keyring_t *kr, unsigned key_line)
 		goto fail;
 	}
 	ret = tsig_keyring_add(kr, name, alg, secret, (size_t)secret_len);
+	if (ret == 0)
+		ret = tsig_keyring_set_source(kr, name, lx->name, key_line);
 	if (ret == FL_EEXIST)
 		ret = lex_error(lx, name_tok.line, FL_EEXIST, "duplicate key name '%s'", kn);
 	else if (ret != 0)

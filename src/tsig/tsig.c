@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdatomic.h>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -60,11 +62,18 @@ struct tsig_key {
 	uint8_t name_len;
 	const alg_desc_t *alg;
 	EVP_MAC_CTX *tmpl; /* HMAC initialised with the secret; only duplicated */
+	tsig_keyring_t *ring; /* for tsig_key_hold(): a key lives as long as its ring */
+	char *file;        /* where it was read, NULL = added by hand */
+	unsigned line;
+	bool retiring;
 };
 
 struct tsig_keyring {
 	tsig_key_t **keys;
 	size_t count, cap;
+	/* Shared by the workers, the transfers in flight and the control loop:
+	 * a reload drops the loop's reference and the last holder frees it. */
+	atomic_uint refs;
 };
 
 /* A TSIG RR found in a message. Pointers point into the message. */
@@ -199,7 +208,91 @@ tsig_result_rcode(int result)
 tsig_keyring_t *
 tsig_keyring_new(void)
 {
-	return calloc(1, sizeof(tsig_keyring_t));
+	tsig_keyring_t *kr = calloc(1, sizeof(tsig_keyring_t));
+	if (kr != NULL)
+		atomic_init(&kr->refs, 1);
+	return kr;
+}
+
+tsig_keyring_t *
+tsig_keyring_ref(const tsig_keyring_t *ckr)
+{
+	tsig_keyring_t *kr = (tsig_keyring_t *)ckr;
+	if (kr != NULL)
+		atomic_fetch_add_explicit(&kr->refs, 1, memory_order_relaxed);
+	return kr;
+}
+
+void
+tsig_key_hold(const tsig_key_t *key)
+{
+	if (key != NULL)
+		tsig_keyring_ref(key->ring);
+}
+
+void
+tsig_key_release(const tsig_key_t *key)
+{
+	if (key != NULL)
+		tsig_keyring_free(key->ring);
+}
+
+/* By name in any case (the callers have names as written in files). */
+static tsig_key_t *
+key_find_mut(tsig_keyring_t *kr, const uint8_t *name_wire)
+{
+	uint8_t low[DNAME_MAXLEN];
+	int nl = dname_check(name_wire, DNAME_MAXLEN);
+	if (nl < 0)
+		return NULL;
+	memcpy(low, name_wire, (size_t)nl);
+	dname_lower(low);
+	return (tsig_key_t *)tsig_keyring_find(kr, low);
+}
+
+int
+tsig_keyring_set_source(tsig_keyring_t *kr, const uint8_t *name_wire, const char *file, unsigned line)
+{
+	tsig_key_t *k = key_find_mut(kr, name_wire);
+	if (k == NULL)
+		return FL_ENOENT;
+	char *dup = strdup(file);
+	if (dup == NULL)
+		return FL_ENOMEM;
+	free(k->file);
+	k->file = dup;
+	k->line = line;
+	return 0;
+}
+
+int
+tsig_keyring_mark_retiring(tsig_keyring_t *kr, const uint8_t *name_wire)
+{
+	tsig_key_t *k = key_find_mut(kr, name_wire);
+	if (k == NULL)
+		return FL_ENOENT;
+	k->retiring = true;
+	return 0;
+}
+
+const tsig_key_t *
+tsig_keyring_at(const tsig_keyring_t *kr, size_t i)
+{
+	return i < kr->count ? kr->keys[i] : NULL;
+}
+
+const char *
+tsig_key_file(const tsig_key_t *key, unsigned *line)
+{
+	if (line != NULL)
+		*line = key->line;
+	return key->file;
+}
+
+bool
+tsig_key_retiring(const tsig_key_t *key)
+{
+	return key->retiring;
 }
 
 static void
@@ -208,6 +301,7 @@ key_free(tsig_key_t *key)
 	if (key == NULL)
 		return;
 	EVP_MAC_CTX_free(key->tmpl); /* OpenSSL cleanses the HMAC state */
+	free(key->file);
 	OPENSSL_cleanse(key, sizeof(*key));
 	free(key);
 }
@@ -222,7 +316,7 @@ tsig_keyring_truncate(tsig_keyring_t *kr, size_t count)
 void
 tsig_keyring_free(tsig_keyring_t *kr)
 {
-	if (kr == NULL)
+	if (kr == NULL || atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	tsig_keyring_truncate(kr, 0);
 	free(kr->keys);
@@ -277,6 +371,7 @@ tsig_keyring_add(tsig_keyring_t *kr, const uint8_t *name, tsig_alg_t alg, const 
 	key->name_len = (uint8_t)nl;
 	dname_lower(key->name);
 	key->alg = d;
+	key->ring = kr;
 	if (tsig_keyring_find(kr, key->name) != NULL) {
 		ret = FL_EEXIST;
 		goto fail;

@@ -137,10 +137,39 @@ int tsig_result_rcode(int result);
 tsig_keyring_t *tsig_keyring_new(void);
 
 /**
- * \brief Free a keyring and its keys; secrets are zeroed. NULL is a no-op.
- * No ctx may still point into it.
+ * \brief Drop a reference; the last one frees the keyring and its keys
+ * (secrets zeroed). NULL is a no-op. A new keyring has one reference.
+ * No ctx may still point into a freed keyring.
  */
 void tsig_keyring_free(tsig_keyring_t *kr);
+
+/**
+ * \brief Take a reference (atomic: any thread). A reload builds a new
+ * keyring and drops its own reference to the old one; whoever still holds
+ * one (a transfer in flight) keeps the old keys until it is done.
+ * \return kr (NULL for NULL).
+ */
+tsig_keyring_t *tsig_keyring_ref(const tsig_keyring_t *kr);
+
+/** \brief tsig_keyring_ref() of the key's keyring (NULL: no-op). */
+void tsig_key_hold(const tsig_key_t *key);
+/** \brief Undo tsig_key_hold() (NULL: no-op). */
+void tsig_key_release(const tsig_key_t *key);
+
+/** \brief Remember where a key was read ("file", line), for `flamectl key list`. \return 0, FL_ENOENT, FL_ENOMEM. */
+int tsig_keyring_set_source(tsig_keyring_t *kr, const uint8_t *name_wire, const char *file, unsigned line);
+
+/** \brief Mark a key for retirement: still accepted, its users are warned about. \return 0 or FL_ENOENT. */
+int tsig_keyring_mark_retiring(tsig_keyring_t *kr, const uint8_t *name_wire);
+
+/** \brief Key i in the order added (0..count-1), NULL past the end. */
+const tsig_key_t *tsig_keyring_at(const tsig_keyring_t *kr, size_t i);
+
+/** \brief File the key was read from (NULL: none) and its line. */
+const char *tsig_key_file(const tsig_key_t *key, unsigned *line);
+
+/** \brief Marked for retirement (keys.retiring). */
+bool tsig_key_retiring(const tsig_key_t *key);
 
 /**
  * \brief Add a key.

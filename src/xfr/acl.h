@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -27,6 +28,22 @@ typedef struct acl {
 	const acl_rule_t *rules;
 	size_t count;
 } acl_t;
+
+/**
+ * An access list a reload may replace while query workers read it: a
+ * reader loads `cur` once inside its QSBR read section (acl_slot_get); the
+ * writer stores a new list and frees the old one after a grace period.
+ */
+typedef struct acl_slot {
+	_Atomic(const acl_t *) cur;
+} acl_slot_t;
+
+/** \brief The list in force (NULL slot: NULL). */
+static inline const acl_t *
+acl_slot_get(const acl_slot_t *s)
+{
+	return s != NULL ? atomic_load_explicit(&((acl_slot_t *)s)->cur, memory_order_acquire) : NULL;
+}
 
 /**
  * \brief Parse "ADDR[/PREFIX] [key NAME]", e.g. "198.51.100.0/24",

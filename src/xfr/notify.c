@@ -36,6 +36,8 @@ typedef struct {
 	uint64_t first_us; /* first try */
 	uint64_t next_us;  /* next try, or the end of the wait after the last one */
 	tsig_ctx_t tsig;   /* verifies the response of a signed request */
+	unsigned ki;       /* index of the key in use in the target's list */
+	const tsig_key_t *key; /* that key, held (tsig_key_hold) until the end */
 	uint8_t *msg;      /* the request, resent as is (malloc while busy) */
 	size_t len;
 } notify_slot_t;
@@ -71,8 +73,12 @@ struct notify {
 };
 
 static void notify_on_read(evutil_socket_t fd, short what, void *arg);
+static int notify_socket(notify_t *n, int family, int *fd, struct event **ev);
+static void notify_fanout(notify_t *n, notify_zone_t *z, uint64_t now_us);
+static void notify_schedule(notify_t *n, uint64_t next_us, uint64_t now_us);
+static uint64_t notify_next_deadline(const notify_t *n);
 static void notify_on_timer(evutil_socket_t fd, short what, void *arg);
-static void notify_start_exchange(notify_t *n, notify_zone_t *z, size_t ti, uint64_t now_us);
+static void notify_start_exchange(notify_t *n, notify_zone_t *z, size_t ti, unsigned ki, uint64_t now_us);
 
 static uint64_t
 notify_now_us(void)
@@ -200,6 +206,7 @@ static void
 notify_slot_clear(notify_slot_t *s)
 {
 	tsig_ctx_clear(&s->tsig);
+	tsig_key_release(s->key);
 	free(s->msg);
 	memset(s, 0, sizeof(*s));
 }
@@ -225,6 +232,90 @@ size_t
 notify_targets(const notify_t *n)
 {
 	return n->ntargets;
+}
+
+const notify_target_t *
+notify_target_at(const notify_t *n, size_t i)
+{
+	return i < n->ntargets ? &n->targets[i] : NULL;
+}
+
+/* Same destinations for the same zones: only keys differ. */
+static bool
+notify_same_shape(const notify_t *n, const notify_target_t *t, size_t nt)
+{
+	if (nt != n->ntargets)
+		return false;
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].addrlen != n->targets[i].addrlen ||
+		    !notify_addr_eq((const struct sockaddr *)&t[i].addr, (const struct sockaddr *)&n->targets[i].addr) ||
+		    t[i].scoped != n->targets[i].scoped || (t[i].scoped && !dname_eq(t[i].zone, n->targets[i].zone)))
+			return false;
+	return true;
+}
+
+int
+notify_reconfigure(notify_t *n, const notify_target_t *targets, size_t ntargets, uint64_t now_us)
+{
+	notify_target_t *copy = NULL;
+	if (ntargets > 0 && (copy = malloc(ntargets * sizeof(*copy))) == NULL)
+		return FL_ENOMEM;
+	if (ntargets > 0)
+		memcpy(copy, targets, ntargets * sizeof(*copy));
+	if (notify_same_shape(n, targets, ntargets)) {
+		/* Exchanges in flight hold their own key. */
+		free(n->targets);
+		n->targets = copy;
+		return 0;
+	}
+	/* New slot arrays first, so a failure changes nothing. */
+	notify_slot_t **slots = calloc(n->nzones + 1, sizeof(*slots));
+	bool *pending = calloc(n->nzones + 1, sizeof(*pending));
+	bool ok = slots != NULL && pending != NULL;
+	for (size_t i = 0; ok && i < n->nzones; i++)
+		ok = ntargets == 0 || (slots[i] = calloc(ntargets, sizeof(**slots))) != NULL;
+	if (!ok) {
+		for (size_t i = 0; slots != NULL && i < n->nzones; i++)
+			free(slots[i]);
+		free(slots);
+		free(pending);
+		free(copy);
+		return FL_ENOMEM;
+	}
+	for (size_t i = 0; i < n->nzones; i++) {
+		notify_zone_t *z = n->zones[i];
+		for (size_t t = 0; t < n->ntargets; t++) {
+			if (z->slots[t].busy) {
+				pending[i] = true;
+				n->busy--;
+			}
+			notify_slot_clear(&z->slots[t]);
+		}
+		free(z->slots);
+		z->slots = slots[i];
+	}
+	free(n->targets);
+	n->targets = copy;
+	n->ntargets = ntargets;
+	/* Sockets for an address family the old list did not use. */
+	if (n->base != NULL)
+		for (size_t i = 0; i < ntargets; i++) {
+			int fam = copy[i].addr.ss_family;
+			if (fam == AF_INET6 && n->fd6 < 0 && notify_socket(n, AF_INET6, &n->fd6, &n->ev6) != 0)
+				log_error("notify: out of memory opening an IPv6 socket");
+			if (fam != AF_INET6 && n->fd4 < 0 && notify_socket(n, AF_INET, &n->fd4, &n->ev4) != 0)
+				log_error("notify: out of memory opening an IPv4 socket");
+		}
+	if (n->base != NULL && n->timer == NULL && (n->timer = evtimer_new(n->base, notify_on_timer, n)) == NULL)
+		log_error("notify: out of memory creating the retransmission timer");
+	/* Changes announced to the old list only: announce them to the new one. */
+	for (size_t i = 0; i < n->nzones; i++)
+		if (pending[i])
+			notify_fanout(n, n->zones[i], now_us);
+	free(slots);
+	free(pending);
+	notify_schedule(n, notify_next_deadline(n), now_us);
+	return 0;
 }
 
 size_t
@@ -304,11 +395,12 @@ notify_tsig_str(int tr)
 
 /* "notify example.com. serial 12 to 198.51.100.2@53 key transfer-key" */
 static void
-notify_describe(const notify_zone_t *z, uint32_t serial, const notify_target_t *t, char *out, size_t len)
+notify_describe(const notify_zone_t *z, uint32_t serial, const notify_target_t *t, const tsig_key_t *key, char *out,
+		size_t len)
 {
 	char zname[1024] = "?", kname[1024] = "";
 	dname_to_str(z->origin, zname, sizeof(zname));
-	if (t->key != NULL && dname_to_str(tsig_key_name(t->key), kname, sizeof(kname)) > 0) {
+	if (key != NULL && dname_to_str(tsig_key_name(key), kname, sizeof(kname)) > 0) {
 		size_t kl = strlen(kname);
 		if (kl > 1 && kname[kl - 1] == '.')
 			kname[kl - 1] = '\0'; /* key names are written without the dot in configs */
@@ -327,7 +419,7 @@ notify_finish(notify_t *n, notify_zone_t *z, size_t ti, notify_outcome_t oc, int
 	uint64_t el = now_us > s->first_us ? now_us - s->first_us : 0;
 	double ms = (double)el / 1e3;
 
-	notify_describe(z, s->serial, t, who, sizeof(who));
+	notify_describe(z, s->serial, t, s->key, who, sizeof(who));
 	switch (oc) {
 	case NOTIFY_ANSWERED:
 		log_notice("%s: answered (%s) after %u tr%s, %.1f ms", who, notify_rcode_str(rcode), s->tries,
@@ -360,7 +452,7 @@ notify_finish(notify_t *n, notify_zone_t *z, size_t ti, notify_outcome_t oc, int
 	/* Coalesced changes: one more exchange, with the newest serial only.
 	 * A build failure is not retried here, or it would loop. */
 	if (z->serial != sent && oc != NOTIFY_SENDFAIL)
-		notify_start_exchange(n, z, ti, now_us);
+		notify_start_exchange(n, z, ti, 0, now_us);
 }
 
 static int
@@ -394,7 +486,7 @@ notify_random_id(void)
 }
 
 static void
-notify_start_exchange(notify_t *n, notify_zone_t *z, size_t ti, uint64_t now_us)
+notify_start_exchange(notify_t *n, notify_zone_t *z, size_t ti, unsigned ki, uint64_t now_us)
 {
 	notify_slot_t *s = &z->slots[ti];
 	const notify_target_t *t = &n->targets[ti];
@@ -403,11 +495,15 @@ notify_start_exchange(notify_t *n, notify_zone_t *z, size_t ti, uint64_t now_us)
 	s->id = notify_random_id();
 	s->first_us = now_us;
 	s->tries = 0;
+	s->ki = ki;
+	/* A reload may replace the keyring meanwhile: the exchange keeps this key. */
+	s->key = ki < t->nkeys ? t->key[ki] : NULL;
+	tsig_key_hold(s->key);
 	tsig_ctx_init(&s->tsig);
 	s->msg = malloc(NOTIFY_MSG_MAX);
 	int ret = s->msg == NULL ? FL_ENOMEM
 				 : notify_build(s->msg, NOTIFY_MSG_MAX, &s->len, s->id, z->origin, z->soa_ttl, z->soa,
-						z->soa_len, t->key, (uint64_t)time(NULL), &s->tsig);
+						z->soa_len, s->key, (uint64_t)time(NULL), &s->tsig);
 	if (ret != 0) {
 		notify_finish(n, z, ti, NOTIFY_SENDFAIL, -1, ret, now_us);
 		return;
@@ -445,6 +541,30 @@ notify_next_deadline(const notify_t *n)
 	return next;
 }
 
+/* Start an exchange with z's newest serial to every target of z that has
+ * none in flight (those follow up with it when they end). */
+static void
+notify_fanout(notify_t *n, notify_zone_t *z, uint64_t now_us)
+{
+	/* A zone with targets of its own notifies those; the others get the global ones. */
+	bool own = false;
+	for (size_t t = 0; t < n->ntargets; t++)
+		if (n->targets[t].scoped && dname_eq(n->targets[t].zone, z->origin))
+			own = true;
+	for (size_t t = 0; t < n->ntargets; t++) {
+		const notify_target_t *tg = &n->targets[t];
+		if (own ? !(tg->scoped && dname_eq(tg->zone, z->origin)) : tg->scoped)
+			continue;
+		if (z->slots[t].busy) {
+			char who[1400];
+			notify_describe(z, z->slots[t].serial, tg, z->slots[t].key, who, sizeof(who));
+			log_info("%s: in flight, serial %u will follow", who, z->serial);
+			continue;
+		}
+		notify_start_exchange(n, z, t, 0, now_us);
+	}
+}
+
 int
 notify_zone_changed(notify_t *n, const zone_t *zone, uint64_t now_us)
 {
@@ -465,23 +585,7 @@ notify_zone_changed(notify_t *n, const zone_t *zone, uint64_t now_us)
 	z->soa_ttl = zone->soa->ttl;
 	z->soa_len = rdlen;
 	memcpy(z->soa, msg_rd_data(rd), rdlen);
-	/* A zone with targets of its own notifies those; the others get the global ones. */
-	bool own = false;
-	for (size_t t = 0; t < n->ntargets; t++)
-		if (n->targets[t].scoped && dname_eq(n->targets[t].zone, zone->origin))
-			own = true;
-	for (size_t t = 0; t < n->ntargets; t++) {
-		const notify_target_t *tg = &n->targets[t];
-		if (own ? !(tg->scoped && dname_eq(tg->zone, zone->origin)) : tg->scoped)
-			continue;
-		if (z->slots[t].busy) {
-			char who[1400];
-			notify_describe(z, z->slots[t].serial, &n->targets[t], who, sizeof(who));
-			log_info("%s: in flight, serial %u will follow", who, z->serial);
-			continue;
-		}
-		notify_start_exchange(n, z, t, now_us);
-	}
+	notify_fanout(n, z, now_us);
 	notify_schedule(n, notify_next_deadline(n), now_us);
 	return 0;
 }
@@ -506,6 +610,24 @@ notify_tick(notify_t *n, uint64_t now_us)
 	return next;
 }
 
+/* The target does not know the key (BADKEY): the same NOTIFY again, once,
+ * with its next key. A rotation in progress, not a failure. */
+static void
+notify_next_key(notify_t *n, notify_zone_t *z, size_t ti, uint64_t now_us)
+{
+	notify_slot_t *s = &z->slots[ti];
+	const notify_target_t *t = &n->targets[ti];
+	char who[1400], next[1024] = "?";
+	unsigned ki = s->ki + 1;
+	notify_describe(z, s->serial, t, s->key, who, sizeof(who));
+	dname_to_str(tsig_key_name(t->key[ki]), next, sizeof(next));
+	log_notice("%s: BADKEY (the target does not know this key): trying its next key %s", who, next);
+	notify_slot_clear(s);
+	n->busy--;
+	notify_start_exchange(n, z, ti, ki, now_us); /* with the newest SOA */
+	notify_schedule(n, notify_next_deadline(n), now_us);
+}
+
 notify_rx_t
 notify_receive(notify_t *n, const uint8_t *msg, size_t len, const struct sockaddr *from, socklen_t fromlen,
 	       uint64_t now_us)
@@ -524,9 +646,13 @@ notify_receive(notify_t *n, const uint8_t *msg, size_t len, const struct sockadd
 			    !notify_response_matches(msg, len, id, z->origin, &rcode))
 				continue;
 			int tr = TSIG_NONE;
-			if (tg->key != NULL)
+			if (s->key != NULL)
 				tr = tsig_verify_response(&s->tsig, msg, len, (uint64_t)time(NULL));
-			bool ok = rcode == RCODE_NOERROR && (tg->key == NULL || tr == TSIG_OK);
+			if (tr == TSIG_BADKEY && s->ki + 1 < tg->nkeys) {
+				notify_next_key(n, z, t, now_us);
+				return NOTIFY_RX_FAILED;
+			}
+			bool ok = rcode == RCODE_NOERROR && (s->key == NULL || tr == TSIG_OK);
 			notify_finish(n, z, t, ok ? NOTIFY_ANSWERED : NOTIFY_REFUSED, rcode, tr, now_us);
 			notify_schedule(n, notify_next_deadline(n), now_us);
 			return ok ? NOTIFY_RX_ANSWERED : NOTIFY_RX_FAILED;

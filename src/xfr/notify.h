@@ -39,12 +39,22 @@ struct event_base;
 /** Largest NOTIFY we build: header, question, SOA (two full names), TSIG. */
 #define NOTIFY_MSG_MAX 1536
 
-/** One target: where to send, and with which key. */
+/** Most keys a target may list (a rotation needs two). */
+#define NOTIFY_MAX_KEYS 4
+
+/**
+ * One target: where to send, and with which keys. The first key signs;
+ * when the target answers BADKEY, the exchange starts over once with each
+ * next key (a peer that does not know our new key yet, rotation step 2).
+ */
 typedef struct notify_target {
 	struct sockaddr_storage addr; /*!< AF_INET or AF_INET6, port set */
 	socklen_t addrlen;
 	char text[64];                /*!< "ADDR@PORT" for log lines */
-	const tsig_key_t *key;        /*!< NULL: unsigned; owned by a keyring that outlives notify_t */
+	const tsig_key_t *key[NOTIFY_MAX_KEYS]; /*!< in order; owned by a keyring that outlives
+						    the call that passes them (an exchange
+						    holds its key's keyring: tsig_key_hold) */
+	unsigned nkeys;               /*!< 0: unsigned */
 	bool scoped;                  /*!< only for the zone below (a zone's own notify list) */
 	uint8_t zone[DNAME_MAXLEN];   /*!< lowercased wire origin when scoped */
 } notify_target_t;
@@ -99,6 +109,19 @@ void notify_free(notify_t *n);
 
 /** \brief Number of targets (0: notify_zone_changed does nothing). */
 size_t notify_targets(const notify_t *n);
+
+/**
+ * \brief Reload: the targets (copied) replace the current ones. Exchanges in
+ * flight finish with the key they started with. When only the keys changed
+ * (same addresses, same zones) nothing else moves; when the list changed,
+ * the zones with an exchange in flight are notified again to the new list
+ * with their newest serial, so no change goes unannounced.
+ * \return 0 or FL_ENOMEM (the old targets stay).
+ */
+int notify_reconfigure(notify_t *n, const notify_target_t *targets, size_t ntargets, uint64_t now_us);
+
+/** \brief Target i (0..notify_targets()-1). */
+const notify_target_t *notify_target_at(const notify_t *n, size_t i);
 
 /**
  * \brief A new version of zone z is served: NOTIFY every target (or, where

@@ -125,6 +125,7 @@ notifyin_handle(const notifyin_policy_t *pol, const uint8_t *msg, size_t len, co
 	}
 	memset(ev, 0, sizeof(*ev));
 	memcpy(ev->origin, q.qname, q.qname_len);
+	ev->key_retiring = signed_ok && ctx.key != NULL && tsig_key_retiring(ctx.key);
 	ev->has_serial = hint_serial(msg, len, &q, &ev->serial);
 	if (peerlen <= sizeof(ev->from)) {
 		memcpy(&ev->from, peer, peerlen);

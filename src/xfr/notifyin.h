@@ -51,6 +51,7 @@ typedef struct notifyin_event {
 	uint32_t serial;
 	struct sockaddr_storage from;
 	socklen_t fromlen;
+	bool key_retiring;             /*!< signed with a key marked for retirement (warn) */
 } notifyin_event_t;
 
 typedef enum {

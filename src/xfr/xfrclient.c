@@ -62,6 +62,8 @@ finish(xfrc_t *c, xfrc_status_t st, const char *fmt, ...)
 		return;
 	c->phase = PH_END;
 	c->res.status = st;
+	/* The caller may try its next key for this primary (a rotation in progress). */
+	c->res.badkey = st == XFRC_FAILED && c->tsig_on && c->tsig.peer_error == TSIG_BADKEY;
 	if (fmt != NULL) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -413,6 +415,8 @@ xfrc_start(struct event_base *base, const xfrc_req_t *req, xfrc_done_fn done, vo
 		return NULL;
 	c->base = base;
 	c->req = *req;
+	/* The exchange finishes with this key even if a reload replaces the keyring. */
+	tsig_key_hold(c->req.key);
 	if (c->req.timeout_ms == 0)
 		c->req.timeout_ms = 30000;
 	c->done = done;
@@ -484,6 +488,7 @@ xfrc_free(xfrc_t *c)
 	if (c->xin_on)
 		xfrin_clear(&c->xin);
 	tsig_ctx_clear(&c->tsig);
+	tsig_key_release(c->req.key);
 	zone_free(c->res.zone);
 	free(c->rbuf);
 	free(c);

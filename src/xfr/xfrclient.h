@@ -32,7 +32,8 @@ typedef struct xfrc_req {
 	socklen_t addrlen;
 	struct sockaddr_storage source; /*!< bind here first when sourcelen > 0 (port 0 usually) */
 	socklen_t sourcelen;
-	const tsig_key_t *key;          /*!< sign and verify with it; NULL = unsigned */
+	const tsig_key_t *key;          /*!< sign and verify with it; NULL = unsigned (the client
+					     holds its keyring until xfrc_free: tsig_key_hold) */
 	uint8_t origin[DNAME_MAXLEN];   /*!< zone (lowercased wire) */
 	const zone_t *current;          /*!< served version (kept alive by the caller until done), or NULL */
 	bool soa_first;                 /*!< ask the SOA and transfer only when it is newer than current */
@@ -60,6 +61,7 @@ typedef struct xfrc_result {
 					     time left on the server's own expire timer */
 	uint64_t messages, records, bytes;
 	double ms;                      /*!< from start to the end */
+	bool badkey;                    /*!< XFRC_FAILED because the primary answered TSIG BADKEY */
 	char err[600];                  /*!< why, for everything but DONE/UPTODATE */
 } xfrc_result_t;
 

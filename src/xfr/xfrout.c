@@ -26,6 +26,8 @@ struct xfrout {
 	uint32_t from;           /* client serial (IXFR) */
 	tsig_ctx_t tsig;
 	bool signed_;
+	bool key_retiring;         /* signed with a key marked for retirement */
+	const tsig_key_t *held;    /* the key whose keyring we hold a reference to */
 	xfr_axfr_t ax;
 	xfr_ixfr_t ix;
 	char peer[64];
@@ -141,6 +143,13 @@ xfrout_begin(const xfrout_policy_t *pol, const zonedb_t *db, const uint8_t *q, s
 	x->tsig = ctx;
 	x->signed_ = sig != NULL;
 	tsig_ctx_init(&ctx); /* moved into the session */
+	/* The keyring may be replaced by a reload while we stream: the
+	 * transfer finishes with the key it started with. */
+	if (x->signed_) {
+		tsig_key_hold(x->tsig.key);
+		x->held = x->tsig.key;
+		x->key_retiring = tsig_key_retiring(x->tsig.key);
+	}
 
 	x->ixfr_query = pq.qtype == RR_IXFR;
 	if (x->ixfr_query) {
@@ -215,6 +224,7 @@ xfrout_end(xfrout_t *x, char *log, size_t loglen)
 			 x->bytes);
 	}
 	tsig_ctx_clear(&x->tsig);
+	tsig_key_release(x->held);
 	zone_history_unref(x->hist);
 	zone_unref(x->z);
 	free(x);
@@ -233,6 +243,12 @@ xfrout_request_type(const uint8_t *m, size_t len)
 		return 0;
 	uint16_t qtype = wire_u16(m + p + 1);
 	return qtype == RR_AXFR || qtype == RR_IXFR ? qtype : 0;
+}
+
+bool
+xfrout_key_retiring(const xfrout_t *x)
+{
+	return x->key_retiring;
 }
 
 bool

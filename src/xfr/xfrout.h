@@ -74,6 +74,9 @@ long xfrout_next(xfrout_t *x, uint8_t *buf, size_t cap, uint64_t now);
  */
 uint16_t xfrout_request_type(const uint8_t *m, size_t len);
 
+/** \brief The session's TSIG key is marked for retirement (the caller warns: the peer must move on). */
+bool xfrout_key_retiring(const xfrout_t *x);
+
 /** \brief True once the last message of the session has been built. */
 bool xfrout_done(const xfrout_t *x);
 

@@ -79,7 +79,7 @@ struct zone {
 	/** Secondary zones: who may NOTIFY it (owned by the secondary role, which
 	 * outlives every snapshot holding the version); NULL elsewhere. Set
 	 * before publication, read by the query workers. */
-	const struct acl *notify_allow;
+	const struct acl_slot *notify_allow;
 	/** An RFC 9432 catalog: not meant to be queried (queries get REFUSED). */
 	uint8_t catalog;
 	/** dname_hash of the origin + 1, 0 = not computed yet: set by the control

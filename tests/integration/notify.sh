@@ -191,7 +191,7 @@ conf '"127.0.0.1@15381 key no-such-key"'
 zone 198.51.100.1
 out=$("$DAEMON" -c "$T/conf.yaml" --zone-dir "$T/zones" --listen "127.0.0.1@$PORT" --check 2>&1)
 check "unknown notify key: exit status" 1 "$?"
-check_match "unknown notify key: clear error" "target 127\.0\.0\.1@15381 uses key 'no-such-key\.', which no file of keys.files defines" "$out"
+check_match "unknown notify key: clear error" "notify.targets 127\.0\.0\.1@15381: key 'no-such-key' is not defined by any key file" "$out"
 
 # --- answered at once, signed ---
 conf "\"127.0.0.1@$FPORT key transfer-key\""

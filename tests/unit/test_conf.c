@@ -168,8 +168,8 @@ static const bad_case_t bad_cases[] = {
 	{ "server:\n  listen:\n    - 127.0.0.1@53\n    - { a: 1 }\n", "b.yaml:4:7: server.listen: expected an address" },
 	{ "zones:\n  directory: [a]\n", "b.yaml:2:14: zones.directory: expected a single value, got a list" },
 	{ "zones:\n  watch: sometimes\n", "b.yaml:2:10: zones.watch: expected true or false, got 'sometimes'" },
-	{ "transfer:\n  allow: [ \"1.2.3.4/40\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '1.2.3.4/40' (expected ADDR[/LEN] [key NAME])" },
-	{ "transfer:\n  allow: [ \"::1 kye k\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '::1 kye k' (expected ADDR[/LEN] [key NAME])" },
+	{ "transfer:\n  allow: [ \"1.2.3.4/40\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '1.2.3.4/40' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
+	{ "transfer:\n  allow: [ \"::1 kye k\" ]\n", "b.yaml:2:12: transfer.allow: bad rule '::1 kye k' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
 	{ "keys:\n  files: { a: 1 }\n", "b.yaml:2:10: keys.files: expected a value, got a mapping" },
 	{ "zone:\n  domain: x\n", "b.yaml:2:3: section 'zone' must be a list of mappings" },
 	{ "zone:\n  - transfer-allow: [ \"::1\" ]\n", "b.yaml:2:5: zone: every entry needs 'domain'" },
@@ -177,11 +177,11 @@ static const bad_case_t bad_cases[] = {
 	{ "zone:\n  - domain: a.test\n    colour: red\n", "b.yaml:3:5: unknown key 'colour' in section 'zone'" },
 	{ "zone:\n  - domain: a.test\n    serial-policy: sometimes\n", "b.yaml:3:20: zone.serial-policy: unknown value 'sometimes', expected one of: inherit|keep|increment|unixtime|dateserial" },
 	/* notify */
-	{ "notify:\n  targets: [ \"1.2.3.4@99999\" ]\n", "b.yaml:2:14: notify.targets: bad target '1.2.3.4@99999' (expected ADDR@PORT [key NAME])" },
-	{ "notify:\n  targets: [ \"::1@53 kye k\" ]\n", "b.yaml:2:14: notify.targets: bad target '::1@53 kye k' (expected ADDR@PORT [key NAME])" },
-	{ "notify:\n  targets: [ \"127.0.0.1 key k extra\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key k extra' (expected ADDR@PORT [key NAME])" },
-	{ "notify:\n  targets: [ \"127.0.0.1 key\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key' (expected ADDR@PORT [key NAME])" },
-	{ "notify:\n  targets: [ \"ns2.example.com@53\" ]\n", "b.yaml:2:14: notify.targets: bad target 'ns2.example.com@53' (expected ADDR@PORT [key NAME])" },
+	{ "notify:\n  targets: [ \"1.2.3.4@99999\" ]\n", "b.yaml:2:14: notify.targets: bad target '1.2.3.4@99999' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "notify:\n  targets: [ \"::1@53 kye k\" ]\n", "b.yaml:2:14: notify.targets: bad target '::1@53 kye k' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "notify:\n  targets: [ \"127.0.0.1 key k extra\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key k extra' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "notify:\n  targets: [ \"127.0.0.1 key\" ]\n", "b.yaml:2:14: notify.targets: bad target '127.0.0.1 key' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "notify:\n  targets: [ \"ns2.example.com@53\" ]\n", "b.yaml:2:14: notify.targets: bad target 'ns2.example.com@53' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
 	{ "notify:\n  targets: { a: 1 }\n", "b.yaml:2:12: notify.targets: expected a value, got a mapping" },
 	{ "notify:\n  retries: 0\n", "b.yaml:2:12: notify.retries: 0 is out of range 1..20" },
 	{ "notify:\n  timeout-ms: 5\n", "b.yaml:2:15: notify.timeout-ms: 5 is out of range 10..60000" },
@@ -224,20 +224,20 @@ static const bad_case_t bad_cases[] = {
 	{ "secondary:\n  source: \"\"\n", "b.yaml:2:11: secondary.source: length 0 is out of range 1..63" },
 	{ "secondary:\n  source: 0123456789012345678901234567890123456789012345678901234567890123\n", "b.yaml:2:11: secondary.source: length 64 is out of range 1..63" },
 	{ "secondary:\n  source: [ \"::1\" ]\n", "b.yaml:2:11: secondary.source: expected a single value, got a list" },
-	{ "secondary:\n  primaries: [ \"192.0.2.1@0\" ]\n", "b.yaml:2:16: secondary.primaries: bad target '192.0.2.1@0' (expected ADDR@PORT [key NAME])" },
-	{ "secondary:\n  primaries: [ \"192.0.2.1\", \"ns1.example.com@53\" ]\n", "b.yaml:2:29: secondary.primaries: bad target 'ns1.example.com@53' (expected ADDR@PORT [key NAME])" },
-	{ "secondary:\n  primaries: \"192.0.2.1@53 key\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 key' (expected ADDR@PORT [key NAME])" },
-	{ "secondary:\n  primaries: \"192.0.2.1@53 secret k\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 secret k' (expected ADDR@PORT [key NAME])" },
+	{ "secondary:\n  primaries: [ \"192.0.2.1@0\" ]\n", "b.yaml:2:16: secondary.primaries: bad target '192.0.2.1@0' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "secondary:\n  primaries: [ \"192.0.2.1\", \"ns1.example.com@53\" ]\n", "b.yaml:2:29: secondary.primaries: bad target 'ns1.example.com@53' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "secondary:\n  primaries: \"192.0.2.1@53 key\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 key' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "secondary:\n  primaries: \"192.0.2.1@53 secret k\"\n", "b.yaml:2:14: secondary.primaries: bad target '192.0.2.1@53 secret k' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
 	{ "secondary:\n  primaries:\n    - 192.0.2.1\n    - [ 192.0.2.2 ]\n", "b.yaml:4:7: secondary.primaries: expected a single value in the list" },
 	{ "secondary:\n  primaries: { a: 1 }\n", "b.yaml:2:14: secondary.primaries: expected a value, got a mapping" },
-	{ "secondary:\n  notify-allow: [ \"10.0.0.0/33\" ]\n", "b.yaml:2:19: secondary.notify-allow: bad rule '10.0.0.0/33' (expected ADDR[/LEN] [key NAME])" },
-	{ "secondary:\n  notify-allow: \"192.0.2.1 kee k\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1 kee k' (expected ADDR[/LEN] [key NAME])" },
-	{ "secondary:\n  notify-allow: \"192.0.2.1@53\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1@53' (expected ADDR[/LEN] [key NAME])" },
+	{ "secondary:\n  notify-allow: [ \"10.0.0.0/33\" ]\n", "b.yaml:2:19: secondary.notify-allow: bad rule '10.0.0.0/33' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
+	{ "secondary:\n  notify-allow: \"192.0.2.1 kee k\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1 kee k' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
+	{ "secondary:\n  notify-allow: \"192.0.2.1@53\"\n", "b.yaml:2:17: secondary.notify-allow: bad rule '192.0.2.1@53' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
 	/* per-zone secondary settings */
 	{ "zone:\n  - domain: a.test\n    role: backup\n", "b.yaml:3:11: zone.role: unknown value 'backup', expected one of: inherit|primary|secondary" },
 	{ "zone:\n  - domain: a.test\n    role: primary\n    role: secondary\n", "b.yaml:4:5: duplicate key 'role' in section 'zone'" },
-	{ "zone:\n  - domain: a.test\n    primaries: [ \"::1@99999\" ]\n", "b.yaml:3:18: zone.primaries: bad target '::1@99999' (expected ADDR@PORT [key NAME])" },
-	{ "zone:\n  - domain: a.test\n    notify-allow: \"::1/129\"\n", "b.yaml:3:19: zone.notify-allow: bad rule '::1/129' (expected ADDR[/LEN] [key NAME])" },
+	{ "zone:\n  - domain: a.test\n    primaries: [ \"::1@99999\" ]\n", "b.yaml:3:18: zone.primaries: bad target '::1@99999' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)" },
+	{ "zone:\n  - domain: a.test\n    notify-allow: \"::1/129\"\n", "b.yaml:3:19: zone.notify-allow: bad rule '::1/129' (expected ADDR[/LEN] [key NAME[,NAME...]])" },
 	{ "zone:\n  - domain: a.test\n    source: \"\"\n", "b.yaml:3:13: zone.source: length 0 is out of range 1..63" },
 	{ "zone:\n  - domain: a.test\n  - domain: b.test\n    refresh-min: 5\n", "b.yaml:4:5: unknown key 'refresh-min' in section 'zone'" },
 	{ "zone:\n  - role: secondary\n    primaries: [ \"192.0.2.1\" ]\n", "b.yaml:2:5: zone: every entry needs 'domain'" },
@@ -398,13 +398,13 @@ test_notify(void **state)
 	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "n.yaml", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.notify.targets.count, 4);
 	assert_string_equal(c.notify.targets.v[0].addr.text, "198.51.100.2@53");
-	assert_true(c.notify.targets.v[0].has_key);
+	assert_int_equal(c.notify.targets.v[0].nkeys, 1);
 	/* lowercased, absolute */
 	assert_true(dname_from_str("transfer-key.", 13, NULL, want) > 0);
-	assert_true(dname_eq(c.notify.targets.v[0].key, want));
+	assert_true(dname_eq(c.notify.targets.v[0].key[0], want));
 	assert_string_equal(c.notify.targets.v[1].addr.text, "fd53:f1a3::2@53");
 	assert_int_equal(c.notify.targets.v[1].addr.addr.ss_family, AF_INET6);
-	assert_false(c.notify.targets.v[1].has_key);
+	assert_int_equal(c.notify.targets.v[1].nkeys, 0);
 	assert_string_equal(c.notify.targets.v[2].addr.text, "127.0.0.1@5353");
 	assert_string_equal(c.notify.targets.v[3].addr.text, "192.0.2.9@53");
 	assert_int_equal(c.notify.retries, 7);
@@ -421,7 +421,53 @@ test_notify(void **state)
 	assert_int_equal(conf_set(&c, "notify.targets", "::1", true, err, sizeof(err)), 0);
 	assert_int_equal(c.notify.targets.count, 2);
 	assert_int_equal(conf_set(&c, "notify.targets", "bad@", true, err, sizeof(err)), FL_ESYNTAX);
-	assert_string_equal(err, "notify.targets: bad target 'bad@' (expected ADDR@PORT [key NAME])");
+	assert_string_equal(err, "notify.targets: bad target 'bad@' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)");
+	conf_free(&c);
+}
+
+/* Rotation: a remote lists several keys, in order; an ACL rule accepts any of them. */
+static void
+test_multi_keys(void **state)
+{
+	static const char yaml[] = "notify:\n  targets: \"203.0.113.2@53 key k2026,K2025.\"\n"
+				   "transfer:\n  allow: [ \"203.0.113.0/24 key k2026,k2025\", \"127.0.0.1\" ]\n"
+				   "keys:\n  directory: keys/tsig\n  retiring: [ k2025 ]\n"
+				   "control:\n  socket: /run/flame-dnsd/control.sock\n  group: flame\n"
+				   "cluster:\n  nodes: [ \"ns1 203.0.113.1@53\", \"ns2 203.0.113.2@53\" ]\n";
+	conf_t c;
+	char err[256];
+	uint8_t k1[DNAME_MAXLEN], k2[DNAME_MAXLEN];
+	assert_true(dname_from_str("k2026.", 6, NULL, k1) > 0);
+	assert_true(dname_from_str("k2025.", 6, NULL, k2) > 0);
+	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "m.yaml", &c, err, sizeof(err)), 0);
+	const conf_notify_target_t *t = &c.notify.targets.v[0];
+	assert_int_equal(t->nkeys, 2);
+	assert_true(dname_eq(t->key[0], k1)); /* order kept: the first is used outbound */
+	assert_true(dname_eq(t->key[1], k2)); /* lowercased */
+	assert_int_equal(c.transfer.allow.count, 3); /* one rule per key, then the keyless one */
+	assert_true(c.transfer.allow.rules[0].has_key && dname_eq(c.transfer.allow.rules[0].key, k1));
+	assert_true(c.transfer.allow.rules[1].has_key && dname_eq(c.transfer.allow.rules[1].key, k2));
+	assert_int_equal(c.transfer.allow.rules[1].prefix, 24);
+	assert_false(c.transfer.allow.rules[2].has_key);
+	assert_string_equal(c.keys.directory, "keys/tsig");
+	assert_int_equal(c.keys.retiring.count, 1);
+	assert_string_equal(c.control.socket, "/run/flame-dnsd/control.sock");
+	assert_string_equal(c.control.group, "flame");
+	assert_int_equal(c.cluster.nodes.count, 2);
+	conf_free(&c);
+
+	assert_int_equal(conf_defaults(&c), 0);
+	assert_null(c.control.socket);
+	static const char *const bad[] = { "1.2.3.4 key a,", "1.2.3.4 key ,a", "1.2.3.4 key a,a", "1.2.3.4 key a,b,c,d,e",
+					   "1.2.3.4 key a,,b", "1.2.3.4 key a, b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(conf_set(&c, "notify.targets", bad[i], false, err, sizeof(err)), FL_ESYNTAX);
+		assert_int_equal(conf_set(&c, "transfer.allow", bad[i], false, err, sizeof(err)), FL_ESYNTAX);
+	}
+	assert_int_equal(conf_set(&c, "notify.targets", "1.2.3.4 key a,b,c,d", false, err, sizeof(err)), 0);
+	assert_int_equal(c.notify.targets.v[0].nkeys, 4);
+	assert_int_equal(conf_set(&c, "transfer.allow", "1.2.3.4 key a,b,c,d", false, err, sizeof(err)), 0);
+	assert_int_equal(c.transfer.allow.count, 4);
 	conf_free(&c);
 }
 
@@ -528,14 +574,14 @@ test_secondary(void **state)
 	assert_int_equal(p[0].addr.addr.ss_family, AF_INET);
 	assert_int_equal(ntohs(((const struct sockaddr_in *)&p[0].addr.addr)->sin_port), 5300);
 	assert_int_equal(ntohl(((const struct sockaddr_in *)&p[0].addr.addr)->sin_addr.s_addr), 0xc0000201);
-	assert_true(p[0].has_key);
+	assert_int_equal(p[0].nkeys, 1);
 	assert_true(dname_from_str("xfr-key.", 8, NULL, want) > 0); /* lowercased, absolute */
-	assert_true(dname_eq(p[0].key, want));
+	assert_true(dname_eq(p[0].key[0], want));
 	assert_string_equal(p[1].addr.text, "2001:db8::1@53");
 	assert_int_equal(p[1].addr.addr.ss_family, AF_INET6);
-	assert_false(p[1].has_key);
+	assert_int_equal(p[1].nkeys, 0);
 	assert_string_equal(p[2].addr.text, "198.51.100.1@53"); /* port 53 when omitted */
-	assert_false(p[2].has_key);
+	assert_int_equal(p[2].nkeys, 0);
 
 	assert_int_equal(c.secondary.notify_allow.count, 2);
 	const acl_rule_t *r = c.secondary.notify_allow.rules;
@@ -634,13 +680,13 @@ test_secondary_set(void **state)
 	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.1@53 key k", false, err, sizeof(err)), 0);
 	assert_int_equal(conf_set(&c, "secondary.primaries", "::1@5300", true, err, sizeof(err)), 0);
 	assert_int_equal(c.secondary.primaries.count, 2);
-	assert_true(c.secondary.primaries.v[0].has_key);
+	assert_int_equal(c.secondary.primaries.v[0].nkeys, 1);
 	assert_string_equal(c.secondary.primaries.v[1].addr.text, "::1@5300");
 	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.9", false, err, sizeof(err)), 0);
 	assert_int_equal(c.secondary.primaries.count, 1);
 	assert_string_equal(c.secondary.primaries.v[0].addr.text, "192.0.2.9@53");
 	assert_int_equal(conf_set(&c, "secondary.primaries", "192.0.2.9@", true, err, sizeof(err)), FL_ESYNTAX);
-	assert_string_equal(err, "secondary.primaries: bad target '192.0.2.9@' (expected ADDR@PORT [key NAME])");
+	assert_string_equal(err, "secondary.primaries: bad target '192.0.2.9@' (expected ADDR@PORT [key NAME[,NAME...]], at most 4 keys)");
 	assert_int_equal(c.secondary.primaries.count, 1);
 	assert_int_equal(conf_set(&c, "secondary.notify-allow", "10.0.0.0/8 key k", false, err, sizeof(err)), 0);
 	assert_int_equal(c.secondary.notify_allow.count, 1);
@@ -692,11 +738,11 @@ test_zone_roles(void **state)
 	/* per-zone lists and source; the others stay empty (inherit the global ones) */
 	assert_int_equal(c.zone[2].primaries.count, 2);
 	assert_string_equal(c.zone[2].primaries.v[0].addr.text, "198.51.100.1@5300");
-	assert_true(c.zone[2].primaries.v[0].has_key);
+	assert_int_equal(c.zone[2].primaries.v[0].nkeys, 1);
 	assert_true(dname_from_str("c-key.", 6, NULL, want) > 0);
-	assert_true(dname_eq(c.zone[2].primaries.v[0].key, want));
+	assert_true(dname_eq(c.zone[2].primaries.v[0].key[0], want));
 	assert_string_equal(c.zone[2].primaries.v[1].addr.text, "198.51.100.2@53");
-	assert_false(c.zone[2].primaries.v[1].has_key);
+	assert_int_equal(c.zone[2].primaries.v[1].nkeys, 0);
 	assert_int_equal(c.zone[2].notify_allow.count, 1);
 	assert_int_equal(c.zone[2].notify_allow.rules[0].prefix, 28);
 	assert_true(c.zone[2].notify_allow.rules[0].has_key);
@@ -805,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_transfer_and_keys),
 		cmocka_unit_test(test_zone_entries),
 		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_multi_keys),
 		cmocka_unit_test(test_secondary_defaults),
 		cmocka_unit_test(test_secondary),
 		cmocka_unit_test(test_secondary_set),

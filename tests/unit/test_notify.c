@@ -85,7 +85,8 @@ target(notify_target_t *t, const char *ip, uint16_t port, const tsig_key_t *key)
 	inet_pton(AF_INET, ip, &s->sin_addr);
 	t->addrlen = sizeof(*s);
 	snprintf(t->text, sizeof(t->text), "%s@%u", ip, port);
-	t->key = key;
+	t->key[0] = key;
+	t->nkeys = key != NULL;
 }
 
 static tsig_keyring_t *
