@@ -145,6 +145,18 @@ EOF
 run "$CTL" check-config "$T/unknown-key.yaml"
 one_error "check-config unknown key" 1 "$T/unknown-key.yaml: .*'nosuch-key\\.?'"
 
+# A transfer ACL naming a key no file defines (keys_load checks every reference).
+cat >"$T/unknown-acl-key.yaml" <<EOF
+keys:
+  files: [ "$T/transfer.key" ]
+zones:
+  directory: $T/zones
+transfer:
+  allow: [ "127.0.0.1 key transfer-key,nosuch-acl-key" ]
+EOF
+run "$CTL" check-config "$T/unknown-acl-key.yaml"
+one_error "check-config unknown key in transfer.allow" 1 "$T/unknown-acl-key.yaml: transfer\\.allow: key 'nosuch-acl-key' is not defined by any key file"
+
 run "$CTL" check-config "$T/missing.yaml"
 one_error "check-config missing file" 1 "$T/missing.yaml: No such file or directory"
 

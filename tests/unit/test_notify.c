@@ -447,6 +447,121 @@ test_scoped_targets(void **state)
 	notify_free(n);
 }
 
+/* A keyring with one key of this name and secret. */
+static tsig_keyring_t *
+ring_named(const char *name, const uint8_t *sec)
+{
+	uint8_t n[DNAME_MAXLEN];
+	tu_name(name, n);
+	tsig_keyring_t *kr = tsig_keyring_new();
+	assert_non_null(kr);
+	assert_int_equal(tsig_keyring_add(kr, n, TSIG_ALG_HMAC_SHA256, sec, 32), 0);
+	return kr;
+}
+
+/* The secondary's answer to a request signed with a key it does not know:
+ * NOTAUTH and an unsigned TSIG with error BADKEY (RFC 8945 5.2.2). */
+static size_t
+respond_badkey(const uint8_t *req, size_t len, const tsig_keyring_t *peer, uint8_t *out, size_t cap)
+{
+	pkt_query_t q;
+	tsig_ctx_t ctx;
+	msg_t m;
+	(void)pkt_parse_query(req, len, &q);
+	assert_int_equal(tsig_verify_request(peer, req, len, (uint64_t)time(NULL), &ctx), TSIG_BADKEY);
+	assert_int_equal(msg_init(&m, out, cap, cap - tsig_reserve(&ctx), req, &q, false), 0);
+	msg_set_rcode(&m, RCODE_NOTAUTH);
+	size_t n = msg_finish(&m);
+	assert_int_equal(tsig_sign_response(&ctx, out, &n, cap, (uint64_t)time(NULL)), 0);
+	tsig_ctx_clear(&ctx);
+	return n;
+}
+
+/* Rotation: "key new,old" to a secondary that knows only old. BADKEY for
+ * new, the same NOTIFY again signed with old, answered: one exchange, no
+ * failure reported. BADKEY for the last key is a failure. A reload that
+ * only changes keys keeps the exchange; one that adds a target announces
+ * the zone in flight to it. */
+static void
+test_key_fallback(void **state)
+{
+	static const uint8_t snew[] = "new secret, thirty-two octets!!!", sold[] = "old secret, thirty-two octets!!!";
+	rec_t r = { 0 };
+	tsig_keyring_t *ours = tsig_keyring_new(), *peer = ring_named("old.", sold);
+	uint8_t nn[DNAME_MAXLEN], on[DNAME_MAXLEN];
+	tu_name("new.", nn);
+	tu_name("old.", on);
+	assert_int_equal(tsig_keyring_add(ours, nn, TSIG_ALG_HMAC_SHA256, snew, 32), 0);
+	assert_int_equal(tsig_keyring_add(ours, on, TSIG_ALG_HMAC_SHA256, sold, 32), 0);
+	notify_target_t t[2];
+	target(&t[0], "127.0.0.1", 5353, tsig_keyring_find(ours, nn));
+	t[0].key[1] = tsig_keyring_find(ours, on);
+	t[0].nkeys = 2;
+	notify_opts_t o = { t, 1, 3, 100, fake_send, &r, fake_outcome, &r };
+	notify_t *n = notify_new(&o);
+	zone_error_t zerr;
+	zone_t *z = tu_zone("example.com.", ZONE_TEXT("20"), &zerr);
+	struct sockaddr_in from = *(struct sockaddr_in *)&t[0].addr;
+	const struct sockaddr *f = (const struct sockaddr *)&from;
+	uint8_t resp[1024];
+	tsig_ctx_t sv;
+
+	assert_int_equal(notify_zone_changed(n, z, 1000), 0);
+	assert_int_equal(r.nsent, 1);
+	size_t rl = respond_badkey(r.last, r.last_len, peer, resp, sizeof(resp));
+	assert_int_equal(notify_receive(n, resp, rl, f, sizeof(from), 2000), NOTIFY_RX_FAILED);
+	/* Resent at once with the next key, which the peer knows; nothing reported yet. */
+	assert_int_equal(r.nsent, 2);
+	assert_int_equal(r.serials[1], 20);
+	assert_int_equal(tsig_verify_request(peer, r.last, r.last_len, (uint64_t)time(NULL), &sv), TSIG_OK);
+	tsig_ctx_clear(&sv);
+	assert_int_equal(r.nresults, 0);
+	assert_int_equal(notify_in_flight(n), 1);
+	rl = respond(r.last, r.last_len, peer, RCODE_NOERROR, resp, sizeof(resp));
+	assert_int_equal(notify_receive(n, resp, rl, f, sizeof(from), 3000), NOTIFY_RX_ANSWERED);
+	assert_int_equal(r.nresults, 1);
+	assert_int_equal(r.results[0].outcome, NOTIFY_ANSWERED);
+	assert_int_equal(r.results[0].tsig, TSIG_OK);
+	zone_free(z);
+
+	/* Only old listed now (a reload, same target): BADKEY from a peer that
+	 * knows neither is the end: refused, no further try. */
+	t[0].key[0] = tsig_keyring_find(ours, on);
+	t[0].nkeys = 1;
+	assert_int_equal(notify_reconfigure(n, t, 1, 4000), 0);
+	tsig_keyring_t *stranger = ring_named("other.", snew);
+	z = tu_zone("example.com.", ZONE_TEXT("21"), &zerr);
+	assert_int_equal(notify_zone_changed(n, z, 5000), 0);
+	assert_int_equal(r.nsent, 3);
+	rl = respond_badkey(r.last, r.last_len, stranger, resp, sizeof(resp));
+	assert_int_equal(notify_receive(n, resp, rl, f, sizeof(from), 6000), NOTIFY_RX_FAILED);
+	assert_int_equal(r.nsent, 3);
+	assert_int_equal(r.nresults, 2);
+	assert_int_equal(r.results[1].outcome, NOTIFY_REFUSED);
+	assert_int_equal(r.results[1].tsig, TSIG_BADKEY);
+	zone_free(z);
+
+	/* An exchange in flight, then a reload that adds a target: the zone is
+	 * announced to the new list (both targets), the old exchange dropped. */
+	z = tu_zone("example.com.", ZONE_TEXT("22"), &zerr);
+	assert_int_equal(notify_zone_changed(n, z, 7000), 0);
+	assert_int_equal(r.nsent, 4);
+	target(&t[1], "127.0.0.2", 5353, NULL);
+	assert_int_equal(notify_reconfigure(n, t, 2, 8000), 0);
+	assert_int_equal(notify_targets(n), 2);
+	assert_int_equal(r.nsent, 6);
+	assert_int_equal(r.serials[4], 22);
+	assert_int_equal(r.serials[5], 22);
+	assert_int_equal(notify_in_flight(n), 2);
+	zone_free(z);
+
+	/* The keyring may go away (a reload) while exchanges hold their key. */
+	tsig_keyring_free(ours);
+	notify_free(n);
+	tsig_keyring_free(peer);
+	tsig_keyring_free(stranger);
+}
+
 int
 main(void)
 {
@@ -457,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_key_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
