@@ -368,6 +368,12 @@ cmd_key_list(ctlcmd_env_t *env, const ctl_req_t *req, ctl_out_t *out, char *err,
 		else
 			ctl_out_str(out, "file", NULL);
 		ctl_out_bool(out, "retiring", tsig_key_retiring(k));
+		uint64_t vin, sout;
+		int64_t last;
+		tsig_key_stats(k, &vin, &sout, &last);
+		ctl_out_u64(out, "verified", vin);
+		ctl_out_u64(out, "signed", sout);
+		ctl_out_time(out, "last-used", (time_t)last);
 		ctl_out_str(out, "used-by", uses[0] ? uses : NULL);
 	}
 	return 0;

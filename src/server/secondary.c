@@ -1824,8 +1824,9 @@ on_xfr_done(void *arg, xfrc_t *c)
 		next = true;
 		break;
 	}
+	bool badkey = res->badkey; /* res lives in c */
 	xfrc_free(c);
-	if (next && res->badkey && z->ki + 1 < z->prof->prim[z->pi].nkeys) {
+	if (next && badkey && z->ki + 1 < z->prof->prim[z->pi].nkeys) {
 		/* The primary does not know this key (yet): its next key, once. */
 		const sec_primary_t *p = &z->prof->prim[z->pi];
 		char k0[1024] = "?", k1[1024] = "?";

@@ -66,6 +66,11 @@ struct tsig_key {
 	char *file;        /* where it was read, NULL = added by hand */
 	unsigned line;
 	bool retiring;
+	/* Use counters (flamectl key list): a rotation is done when the old
+	 * key's counters stop moving. Relaxed atomics: workers bump them. */
+	atomic_uint_fast64_t verified;  /* requests verified with it (inbound) */
+	atomic_uint_fast64_t signed_;   /* requests signed with it (outbound) */
+	atomic_int_fast64_t last_used;  /* seconds since the epoch, 0 = never */
 };
 
 struct tsig_keyring {
@@ -214,6 +219,13 @@ tsig_keyring_new(void)
 	return kr;
 }
 
+static void
+key_used(tsig_key_t *k, atomic_uint_fast64_t *counter, uint64_t now)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+	atomic_store_explicit(&k->last_used, (int_fast64_t)now, memory_order_relaxed);
+}
+
 tsig_keyring_t *
 tsig_keyring_ref(const tsig_keyring_t *ckr)
 {
@@ -293,6 +305,15 @@ bool
 tsig_key_retiring(const tsig_key_t *key)
 {
 	return key->retiring;
+}
+
+void
+tsig_key_stats(const tsig_key_t *key, uint64_t *verified, uint64_t *signed_out, int64_t *last_used)
+{
+	tsig_key_t *k = (tsig_key_t *)key;
+	*verified = atomic_load_explicit(&k->verified, memory_order_relaxed);
+	*signed_out = atomic_load_explicit(&k->signed_, memory_order_relaxed);
+	*last_used = atomic_load_explicit(&k->last_used, memory_order_relaxed);
 }
 
 static void
@@ -677,6 +698,7 @@ tsig_verify_request(const tsig_keyring_t *kr, const uint8_t *msg, size_t len, ui
 		ctx->error = TSIG_BADTRUNC;
 		return ctx->result = TSIG_BADTRUNC;
 	}
+	key_used((tsig_key_t *)key, &((tsig_key_t *)key)->verified, now);
 	return ctx->result = TSIG_OK;
 fail:
 	EVP_MAC_CTX_free(c);
@@ -871,6 +893,7 @@ tsig_sign_request(const tsig_key_t *key, uint8_t *msg, size_t *len, size_t cap, 
 	ctx->mac_len = (uint16_t)ml;
 	ctx->result = TSIG_OK;
 	OPENSSL_cleanse(mac, sizeof(mac));
+	key_used((tsig_key_t *)key, &((tsig_key_t *)key)->signed_, now);
 	return 0;
 }
 

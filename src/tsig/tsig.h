@@ -172,6 +172,14 @@ const char *tsig_key_file(const tsig_key_t *key, unsigned *line);
 bool tsig_key_retiring(const tsig_key_t *key);
 
 /**
+ * \brief Use counters since the keyring was loaded: requests verified with
+ * the key (tsig_verify_request), requests signed with it
+ * (tsig_sign_request), and the time of the last of either (0: never).
+ * Any thread; the values are only approximately simultaneous.
+ */
+void tsig_key_stats(const tsig_key_t *key, uint64_t *verified, uint64_t *signed_out, int64_t *last_used);
+
+/**
  * \brief Add a key.
  * \param kr      the keyring
  * \param name    key name, uncompressed wire format (any case; stored lowercased)

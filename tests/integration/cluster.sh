@@ -29,18 +29,8 @@
 # Needs root, ip netns and wireguard-go: SKIP otherwise, and when the demo
 # cluster is up (make demo-stop first). Brings the cluster down at the end.
 source "$(dirname "$0")/lib/common.bash"
-CL="$PWD/scripts/cluster.sh"
-RUN="$T/run"
-ZD="$T/zones"
-
-if ! "$CL" check 2>/dev/null; then
-	echo "cluster.sh: SKIP (needs root, ip netns and wireguard-go; scripts/deps.sh installs wireguard-go)"
-	exit 0
-fi
-if ip netns list | grep -qw ns1 || ip link show flbr0 >/dev/null 2>&1; then
-	echo "cluster.sh: SKIP (a cluster is already up: make demo-stop first)"
-	exit 0
-fi
+source "$(dirname "$0")/lib/cluster.bash"
+cluster_require cluster.sh
 trap '"$CL" down --run "$RUN" >/dev/null 2>&1; cleanup' EXIT
 
 mkdir -p "$ZD"
@@ -70,17 +60,7 @@ for n in 1 2 3; do
 	check "route to ns$n goes through the bridge" flbr0 "$(ip route get 203.0.113.$n | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n1)"
 done
 
-soa() { dig @203.0.113."$1" +norec +time=1 +tries=1 +short "$2" SOA 2>/dev/null | awk '!/^;/ && NF >= 7 { print $3; exit }'; }
 rcode() { dig @203.0.113."$1" +norec +time=1 +tries=1 "$2" SOA 2>/dev/null | sed -n 's/.*status: \([A-Z]*\).*/\1/p'; }
-# wait_serial NODE ZONE SERIAL SECONDS
-wait_serial() {
-	local i
-	for i in $(seq 1 $(($4 * 20 * SLOW))); do
-		[ "$(soa "$1" "$2")" == "$3" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # axfr NODE ZONE: canonical AXFR over the tunnel (from ns1), TSIG stripped
 axfr() {
 	ip netns exec ns1 kdig @198.51.100."$1" -y "hmac-sha256:cluster-key:$SECRET" +time=3 +retry=0 "$2" AXFR 2>/dev/null |

@@ -167,12 +167,16 @@ check "retransfer ZONE (T): a fresh AXFR follows" 0 "$(wait_log "$T/T.log" 'zone
 pconf "new,old" ", retiring: [ old ]"
 ctl p reload >/dev/null 2>&1
 check "reload with old retiring: key list says so" "True" "$(ctl p --json key list | json '[k["retiring"] for k in d["key"] if k["name"]=="old"][0]')"
+check "key list --json: use counters start again at a reload" "0 0" \
+	"$(ctl p --json key list | json '" ".join(str(k["verified"]) for k in d["key"])')"
 ctl t refresh example.com >/dev/null
 SERIAL=4
 zone
 wait_serial $TPORT example.com 4 10
 check_match "retiring key used by T: warning" "warning: .*IXFR of example\.com\. serial 4 to 127\.0\.0\.1@[0-9]+ key old\. started.*marked for retirement" \
 	"$(grep -m1 'serial 4 to .* key old. started.*marked for retirement' "$T/P.log")"
+check_match "key list --json: the retiring key's counters show who still uses it" "^old [1-9][0-9]* [0-9]+ 20[0-9-]+T" \
+	"$(ctl p --json key list | json '" ".join("%s %s %s %s" % (k["name"], k["verified"], k["signed"], k["last-used"]) for k in d["key"] if k["name"]=="old")')"
 
 # 5. A transfer in flight keeps its key across a reload that removes it.
 ( dig @127.0.0.1 -p $PPORT +time=10 +tries=1 -y "hmac-sha256:new:$NEW" big.test AXFR >"$T/big.out" 2>&1 ) &

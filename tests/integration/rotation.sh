@@ -23,19 +23,9 @@
 # retiring after step 2 and gone after step 3.
 # Needs root, ip netns and wireguard-go: SKIP otherwise (like cluster.sh).
 source "$(dirname "$0")/lib/common.bash"
-CL="$PWD/scripts/cluster.sh"
+source "$(dirname "$0")/lib/cluster.bash"
 CTL="$PWD/$BUILD/flamectl"
-RUN="$T/run"
-ZD="$T/zones"
-
-if ! "$CL" check 2>/dev/null; then
-	echo "rotation.sh: SKIP (needs root, ip netns and wireguard-go)"
-	exit 0
-fi
-if ip netns list | grep -qw ns1 || ip link show flbr0 >/dev/null 2>&1; then
-	echo "rotation.sh: SKIP (a cluster is already up: make demo-stop first)"
-	exit 0
-fi
+cluster_require rotation.sh
 WPID=""
 trap '[ -n "$WPID" ] && kill "$WPID" 2>/dev/null; "$CL" down --run "$RUN" >/dev/null 2>&1; cleanup' EXIT
 
@@ -51,15 +41,6 @@ rot 1
 "$CL" up --zones "$ZD" --run "$RUN" >"$T/up.out" 2>&1 || { cat "$T/up.out"; echo "FAIL cluster up"; exit 1; }
 OLD=$(sed -n 's/.*secret "\(.*\)";/\1/p' "$RUN/ns1/keys/cluster.key")
 
-soa() { dig @203.0.113."$1" +norec +time=1 +tries=1 +short "$2" SOA 2>/dev/null | awk '!/^;/ && NF >= 7 { print $3; exit }'; }
-wait_serial() {
-	local i
-	for i in $(seq 1 $(($4 * 20 * SLOW))); do
-		[ "$(soa "$1" "$2")" == "$3" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 wait_serial 2 rot.test 1 15 && wait_serial 3 rot.test 1 15
 check "start-up: ns2 and ns3 serve rot.test." "1/1" "$(soa 2 rot.test)/$(soa 3 rot.test)"
 [ "$FAILS" = 0 ] || exit 1

@@ -112,6 +112,40 @@ test_files_and_directory(void **state)
 	assert_null(tsig_keyring_ref(NULL));
 }
 
+/* Use counters: signing counts outbound, verifying inbound (flamectl key list). */
+static void
+test_stats(void **state)
+{
+	conf_t c;
+	tsig_keyring_t *kr = NULL;
+	char err[512];
+	assert_int_equal(load("", &c, &kr, err, sizeof(err)), 0);
+	const tsig_key_t *k = tsig_keyring_at(kr, 1);
+	uint64_t vin = 9, sout = 9;
+	int64_t last = 9;
+	tsig_key_stats(k, &vin, &sout, &last);
+	assert_true(vin == 0 && sout == 0 && last == 0);
+	/* a query for . SOA */
+	uint8_t m[512] = { 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 1 };
+	size_t len = 17;
+	tsig_ctx_t cli, srv;
+	tsig_ctx_init(&cli);
+	assert_int_equal(tsig_sign_request(k, m, &len, sizeof(m), 1800000000, 0, &cli), 0);
+	tsig_key_stats(k, &vin, &sout, &last);
+	assert_true(vin == 0 && sout == 1 && last == 1800000000);
+	assert_int_equal(tsig_verify_request(kr, m, len, 1800000005, &srv), TSIG_OK);
+	tsig_key_stats(k, &vin, &sout, &last);
+	assert_true(vin == 1 && sout == 1 && last == 1800000005);
+	/* A failed verification (too late) counts nothing. */
+	tsig_ctx_clear(&srv);
+	assert_int_equal(tsig_verify_request(kr, m, len, 1800009999, &srv), TSIG_BADTIME);
+	tsig_key_stats(k, &vin, &sout, &last);
+	assert_true(vin == 1 && last == 1800000005);
+	tsig_ctx_clear(&srv);
+	tsig_ctx_clear(&cli);
+	tsig_keyring_free(kr);
+}
+
 static void
 test_retiring(void **state)
 {
@@ -209,6 +243,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_files_and_directory),
+		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_retiring),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_bad_files),
