@@ -198,6 +198,8 @@ BUILD="$BUILD" ./conformance/primaries.sh || rc=1
 BUILD="$BUILD" ./conformance/zonemd.sh || rc=1
 # --- 6. catalog zones (RFC 9432): flame producing for named and knotd, consuming knotd's ----
 BUILD="$BUILD" ./conformance/catalog.sh || rc=1
+# --- 7. TSIG key rotation (new key, switch, retire) under 5 zone edits a second: flame primary, knotd secondary ----
+BUILD="$BUILD" ./conformance/rotation.sh || rc=1
 if [ "$rc" -ne 0 ]; then
 	fail "see above ($REPORT)"
 fi

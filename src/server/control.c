@@ -363,6 +363,10 @@ control_reload_all(control_t *ctl, const char *cause, char *err, size_t errlen)
 			goto fail;
 		if (ctl->secondary != NULL && (ret = secondary_reconfigure(ctl->secondary, nc, kr, err, errlen)) != 0)
 			goto fail;
+		for (size_t i = 0; ctl->secondary == NULL && i < nc->nzone; i++)
+			if (conf_zone_role(nc, i) == CONF_ROLE_SECONDARY)
+				log_warning("reload: secondary zone %s: this node started without secondary zones; "
+					    "it is served after a restart", nc->zone[i].domain);
 		/* From here on only memory can fail, and each step is atomic on its own. */
 		if ((ret = server_reconfigure(ctl->srv, nc, kr, tmp, sizeof(tmp))) != 0)
 			log_error("reload: %s: the old transfer ACLs and keyring stay for queries and transfers out", tmp);

@@ -110,7 +110,7 @@ struct secondary {
 	sec_zone_t **tab;             /* hash of z by origin (chained) */
 	size_t tabmask;
 	sec_profile_t **prof;
-	size_t nprof;
+	size_t nprof, capprof;
 	tsig_keyring_t *kr;           /* keys of the profiles (own reference; replaced by a reload) */
 	notifyin_policy_t pol;
 	refresh_limits_t lim;
@@ -2002,21 +2002,52 @@ secondary_free(secondary_t *s)
 
 /* ---- reload and flamectl ---- */
 
-/* A profile and what a reload puts into it. */
+/* A profile and what a reload puts into it; p == NULL: a zone new in the config. */
 typedef struct {
 	sec_profile_t *p;
 	prof_parts_t parts;
+	uint8_t origin[DNAME_MAXLEN]; /* the new zone */
 } reprof_t;
+
+/* A zone new in the config: its profile, a placeholder (SERVFAIL until the
+ * first copy) in batch b, and a transfer at once. Consumes rp->parts. */
+static void
+reconf_add(secondary_t *s, reprof_t *rp, cat_batch_t *b)
+{
+	acl_t *none = NULL;
+	sec_profile_t *p = calloc(1, sizeof(*p));
+	sec_zone_t *z = NULL;
+	zone_t *ph = NULL;
+	if (p == NULL || fl_grow(&s->prof, &s->capprof, s->nprof, sizeof(*s->prof), 8) != 0)
+		goto fail;
+	profile_install(p, &rp->parts, &none);
+	s->prof[s->nprof++] = p;
+	p = NULL;
+	if ((z = zone_add(s, rp->origin, s->prof[s->nprof - 1])) == NULL || (ph = placeholder_new(z)) == NULL)
+		goto fail;
+	b->add[b->nadd++] = ph;
+	log_notice("reload: secondary zone %s added: transferring it", z->name);
+	sz_trigger(z, true, "config");
+	return;
+fail:
+	if (z != NULL)
+		zone_drop(s, z);
+	profile_free(p);
+	parts_free(&rp->parts);
+	b->oom = true;
+}
 
 int
 secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *kr, char *err, size_t errlen)
 {
-	reprof_t *rp = calloc(s->nprof + 1, sizeof(*rp));
+	reprof_t *rp = calloc(s->nprof + conf->nzone + 1, sizeof(*rp));
 	acl_t **old = calloc(s->nprof + 1, sizeof(*old));
-	size_t n = 0, kept = 0;
+	bool *keep = calloc(s->nz + 1, sizeof(*keep));
+	cat_batch_t bt = { .add = calloc(conf->nzone + 1, sizeof(zone_t *)), .del = calloc(s->nz + 1, sizeof(uint8_t *)) };
+	size_t n = 0, kept = 0, nold = 0;
 	int ret = FL_ENOMEM;
 	char who[1400];
-	if (rp == NULL || old == NULL) {
+	if (rp == NULL || old == NULL || keep == NULL || bt.add == NULL || bt.del == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto done;
 	}
@@ -2033,19 +2064,32 @@ secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *
 		}
 		dname_lower(origin);
 		sec_zone_t *z = find(s, origin);
-		if (z == NULL || z->owner != NULL) {
-			log_warning("reload: secondary zone %s is new in the config: it is served after a restart", cz->domain);
+		sec_settings_t st = settings_of(conf, cz);
+		snprintf(who, sizeof(who), "zone %s", cz->domain);
+		if (z != NULL && z->owner != NULL) {
+			log_warning("reload: zone %s is configured now but is a member of catalog %s: it stays a member",
+				    cz->domain, z->owner->name);
 			continue;
 		}
 		for (size_t k = 0; k < n; k++)
-			if (rp[k].p == z->prof) {
+			if ((z != NULL && rp[k].p == z->prof) || (z == NULL && rp[k].p == NULL && dname_eq(rp[k].origin, origin))) {
 				snprintf(err, errlen, "zone %s is listed twice", cz->domain);
 				ret = FL_EINVAL;
 				goto done;
 			}
+		if (z == NULL) {
+			if (cz->catalog == CONF_CATALOG_CONSUMER) {
+				log_warning("reload: catalog %s is new in the config: it is consumed after a restart", cz->domain);
+				continue;
+			}
+			if ((ret = parts_build(st.pl, st.al, st.src, kr, who, &rp[n].parts, err, errlen)) != 0)
+				goto done;
+			memcpy(rp[n].origin, origin, dname_len(origin));
+			n++;
+			continue;
+		}
+		keep[z->idx] = true;
 		kept++;
-		sec_settings_t st = settings_of(conf, cz);
-		snprintf(who, sizeof(who), "zone %s", cz->domain);
 		rp[n].p = (sec_profile_t *)z->prof;
 		if ((ret = parts_build(st.pl, st.al, st.src, kr, who, &rp[n].parts, err, errlen)) != 0)
 			goto done;
@@ -2070,34 +2114,53 @@ secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *
 			n++;
 		}
 	}
-	for (size_t i = 0; i < s->nz; i++) {
-		const sec_zone_t *z = s->z[i];
-		bool listed = false;
-		for (size_t k = 0; k < n && !listed; k++)
-			listed = rp[k].p == z->prof;
-		if (z->owner == NULL && !listed)
-			log_warning("reload: secondary zone %s is no longer in the config: it is served until a restart",
-				    z->name);
-	}
 	/* 2. Install. The workers may still read the old NOTIFY ACLs until a grace period passes. */
 	for (size_t k = 0; k < n; k++)
-		profile_install(rp[k].p, &rp[k].parts, &old[k]);
+		if (rp[k].p != NULL)
+			profile_install(rp[k].p, &rp[k].parts, &old[nold++]);
 	for (size_t i = 0; i < s->nz; i++)
 		if (s->z[i]->pi >= s->z[i]->prof->nprim)
 			s->z[i]->pi = 0;
+	/* Zones gone from the config: unpublished, their files deleted (a catalog keeps its members until a restart). */
+	for (size_t i = s->nz; i-- > 0;) {
+		sec_zone_t *z = s->z[i];
+		if (z->owner != NULL || keep[i])
+			continue;
+		if (z->consumer) {
+			log_warning("reload: catalog %s is gone from the config: it and its members are served until a restart",
+				    z->name);
+			continue;
+		}
+		log_notice("reload: secondary zone %s removed from the config: no longer served", z->name);
+		batch_del(&bt, z->origin);
+		zone_drop(s, z);
+	}
+	for (size_t k = 0; k < n; k++)
+		if (rp[k].p == NULL)
+			reconf_add(s, &rp[k], &bt);
+	if (bt.nadd > 0 || bt.ndel > 0)
+		update(s, bt.add, bt.nadd, (const uint8_t *const *)bt.del, bt.ndel);
+	if (bt.oom)
+		log_error("reload: out of memory: some secondary zones were not added or removed");
 	tsig_keyring_free(s->kr);
 	s->kr = tsig_keyring_ref(kr);
 	s->pol.keyring = kr;
 	if (s->hooks.sync != NULL)
 		s->hooks.sync(s->hooks.arg);
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < nold; k++)
 		free(old[k]);
-	log_info("reload: %zu secondary profiles updated (%zu configured zones)", n, kept);
+	log_info("reload: %zu secondary profiles updated (%zu configured zones kept)", nold, kept);
+	pump(s);
 	ret = 0;
 done:
 	/* Installed parts were moved out (zeroed); these are the ones of a failed reload. */
 	for (size_t k = 0; rp != NULL && k < n; k++)
 		parts_free(&rp[k].parts);
+	for (size_t i = 0; i < bt.ndel; i++)
+		free(bt.del[i]);
+	free(bt.add);
+	free(bt.del);
+	free(keep);
 	free(rp);
 	free(old);
 	return ret;

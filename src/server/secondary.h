@@ -62,8 +62,10 @@ int secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **ou
  * \brief Reload: the primaries (with their keys), sources and NOTIFY ACLs of
  * the configured zones and templates, from conf and the new keyring. Built
  * completely before anything changes: on error nothing does. Transfers in
- * flight finish with the key they started with. Zones added to or removed
- * from the config are reported in *notes (a restart applies them).
+ * flight finish with the key they started with. A zone new in the config
+ * is added (placeholder, transfer at once); one gone from it is dropped
+ * with its files. Consumed catalogs added or removed wait for a restart
+ * (logged).
  * \param kr   the new keyring (a reference is taken, the old one dropped)
  * \return 0, FL_EINVAL (err: which zone, what), FL_ENOMEM.
  */

@@ -17,7 +17,9 @@
 #     refused by `flamectl reload` with file:line: reason, exit 1, and the
 #     keys in force keep working; SIGHUP reloads like flamectl;
 #  7. the control socket: a client of another uid is refused by the file
-#     mode, and by the daemon's credential check when the mode lets it in.
+#     mode, and by the daemon's credential check when the mode lets it in;
+#  8. a reload adds a secondary zone new in the config (transferred at once)
+#     and drops one removed from it (no longer served, files deleted).
 # Ports 15420-15422.
 source "$(dirname "$0")/lib/common.bash"
 CTL="$PWD/$BUILD/flamectl"
@@ -239,6 +241,20 @@ check "mode of the control socket as created" "srw-------" "$(stat -c %A "$T/s.s
 cs=$(ctl s --json cluster-status)
 check "cluster-status --json (S): exit 0, converged" "0 True" "$?$(json '" "+str(all(z["converged"] for z in d["zone"]))' <<<"$cs")"
 check "cluster-status --json (S): two nodes" 2 "$(json 'len(d["node"])' <<<"$cs")"
+
+# 8. Secondary zones added to and removed from the config: a reload applies them.
+printf '$ORIGIN added.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 7 2 1 60 60\n@ NS ns1\nns1 A 127.0.0.1\n' >"$T/p/zones/added.test.zone"
+wait_log "$T/P.log" "added\.test\. new, serial 7" 10
+sed -i 's/zone: \[ { domain: example.com }, { domain: big.test } \]/zone: [ { domain: big.test }, { domain: added.test } ]/' "$T/s.yaml"
+ctl s reload >/dev/null 2>&1
+check "reload adding and removing secondary zones: exit 0" 0 "$?"
+wait_serial $SPORT added.test 7 10
+check "a secondary zone added to the config is transferred and served" 7 "$(soa $SPORT added.test)"
+check "a secondary zone removed from the config is no longer served" REFUSED \
+	"$(dig @127.0.0.1 -p $SPORT +norec +time=1 +tries=1 example.com SOA 2>&1 | sed -n 's/.*status: \([A-Z]*\).*/\1/p')"
+check "its files are gone from storage" 0 "$(ls "$T/s/storage" | grep -c '^example\.com\.')"
+check_match "both logged" "removed from the config.*added: transferring it" \
+	"$(grep -E 'secondary zone (added|example)' "$T/S.log" | tr '\n' ' ')"
 
 for p in P S T; do
 	pid=$(eval echo "\$${p}_PID")
