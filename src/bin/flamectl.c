@@ -1327,6 +1327,15 @@ main(int argc, char **argv)
 		return no_such_cmd(&o, argc, argv);
 	argc -= used;
 	argv += used;
+	/* "flamectl zones --json" reads as naturally as "flamectl --json zones". */
+	int kept = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	argc = kept;
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage_cmd(stdout, c);

@@ -115,6 +115,7 @@ check "status: exit 0" 0 "$?"
 check_match "status: version, workers, zones" "version: 0\.1\.0.*workers: 1.*zones: 2" "$(tr '\n' ' ' <<<"$out")"
 check "status --json: zones" 2 "$(ctl p --json status | json 'd["status"][0]["zones"]')"
 check "status --json (S): secondary zones" 2 "$(ctl s --json status | json 'd["status"][0]["secondary-zones"]')"
+check "--json after the command works too" 2 "$(ctl s status --json | json 'd["status"][0]["secondary-zones"]')"
 check "zones --json: roles and serials on P" "big.test.:primary,example.com.:primary:1" \
 	"$(ctl p --json zones | json '",".join(sorted(z["name"]+":"+z["role"]+(":"+str(z["serial"]) if z["name"].startswith("ex") else "") for z in d["zone"]))')"
 zs=$(ctl s --json zone-status example.com)
