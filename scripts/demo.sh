@@ -40,6 +40,9 @@ cat <<EOT
 Try:
   dig @$N2 -p $P $first SOA                       # NS2 answers for the zone NS1 serves
   scripts/cluster.sh status                       # every zone's serial on each node, converged or not
+  build/flamectl -s $RUN/ns1/control.sock cluster-status   # the same, through NS1's control socket
+  build/flamectl -s $RUN/ns2/control.sock zones            # NS2's zones: serial, last transfer, next refresh
+  build/flamectl -s $RUN/ns1/control.sock key list         # the TSIG keys in force (docs/key-rotation.md)
 EOT
 if [ -n "$TUN1" ]; then
 	cat <<EOT
