@@ -7,6 +7,7 @@
  * whole time. Every reload, full or partial, ends in control_publish().
  */
 #include <event2/event.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -327,6 +328,17 @@ control_restart_notes(const conf_t *a, const conf_t *b)
 		{ SDIFF(a->zones.directory, b->zones.directory), "zones.directory" },
 		{ SDIFF(a->zones.storage, b->zones.storage), "zones.storage" },
 		{ SDIFF(a->control.socket, b->control.socket), "control.socket" },
+		{ a->zones.serial_policy != b->zones.serial_policy, "zones.serial-policy" },
+		{ a->zones.journal_max_changesets != b->zones.journal_max_changesets ||
+			  a->zones.journal_max_bytes != b->zones.journal_max_bytes,
+		  "zones.journal-max-*" },
+		{ a->notify.retries != b->notify.retries || a->notify.timeout_ms != b->notify.timeout_ms,
+		  "notify.retries / notify.timeout-ms" },
+		/* refresh_min .. snapshot_interval: one run of int64_t fields (conf.h) */
+		{ memcmp(&a->secondary.refresh_min, &b->secondary.refresh_min,
+			 offsetof(conf_secondary_t, snapshot_interval) + sizeof(int64_t) -
+				 offsetof(conf_secondary_t, refresh_min)) != 0,
+		  "secondary timers and limits (refresh-*, retry-*, expire-*, transfer-timeout, max-*, snapshot-interval)" },
 	};
 #undef SDIFF
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
