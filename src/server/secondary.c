@@ -753,7 +753,6 @@ secondary_new(const conf_t *conf, const tsig_keyring_t *kr, secondary_t **out, c
 	/* NOTIFY ACLs travel with the served versions (zone_t.notify_allow); the
 	 * workers verify NOTIFY TSIGs with the server's keyring in force. */
 	s->kr = tsig_keyring_ref(kr);
-	s->pol.keyring = kr;
 	*out = s;
 	return 0;
 fail:
@@ -2144,7 +2143,8 @@ secondary_reconfigure(secondary_t *s, const conf_t *conf, const tsig_keyring_t *
 		log_error("reload: out of memory: some secondary zones were not added or removed");
 	tsig_keyring_free(s->kr);
 	s->kr = tsig_keyring_ref(kr);
-	s->pol.keyring = kr;
+	/* s->pol is read by the workers: not touched. They verify NOTIFYs with
+	 * the server's keyring in force (worker_notify), which this reload swaps. */
 	if (s->hooks.sync != NULL)
 		s->hooks.sync(s->hooks.arg);
 	for (size_t k = 0; k < nold; k++)

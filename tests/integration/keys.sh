@@ -11,11 +11,13 @@
 #  3. the same for NOTIFY: P signs with "new" first, T answers BADKEY, P
 #     retries with "old" and T takes the change;
 #  4. a key in keys.retiring is still accepted, with a warning naming the peer;
-#  5. a reload that removes the key of a transfer in flight: the transfer
-#     finishes, signed to the end; the next one with that key gets BADKEY;
+#  5. a reload that removes the key of a transfer in flight (a 400,000-record
+#     AXFR whose client is stopped meanwhile): the transfer finishes, signed
+#     to the end; the next one with that key gets BADKEY;
 #  6. bad key files (bad secret, unknown algorithm, syntax error) are
 #     refused by `flamectl reload` with file:line: reason, exit 1, and the
 #     keys in force keep working; SIGHUP reloads like flamectl;
+#     and no query is lost while it reloads six times (dnsperf, 1,000 qps);
 #  7. the control socket: a client of another uid is refused by the file
 #     mode, and by the daemon's credential check when the mode lets it in;
 #  8. a reload adds a secondary zone new in the config (transferred at once)
@@ -46,7 +48,8 @@ zone() {
 	mv "$T/p/zones/example.com.zone.tmp" "$T/p/zones/example.com.zone"
 }
 zone
-"$BUILD/tools/genzone" -n 200000 -o big.test. -z "$T/p/zones/big.test.zone" -q "$T/big.q" -c 1 >/dev/null 2>&1
+# A zone too big for the socket buffers, so a stopped client keeps its transfer in flight.
+"$BUILD/tools/genzone" -n 400000 -o huge.test. -z "$T/p/zones/huge.test.zone" -q "$T/huge.q" -c 1 >/dev/null 2>&1
 
 pconf() { # $1: key list of P's transfer ACL and NOTIFY targets, $2: extra keys: options
 	cat >"$T/p.yaml" <<Y
@@ -67,7 +70,7 @@ zones: { directory: $T/$1/zones, storage: $T/$1/storage, role: secondary }
 keys: { directory: $T/$1/keys }
 control: { socket: $T/$1.sock }
 secondary: { primaries: [ "127.0.0.1@$PPORT key $3" ], refresh-min: 60, retry-min: 1 }
-zone: [ { domain: example.com }, { domain: big.test } ]
+zone: [ { domain: example.com } ]
 Y
 }
 run() { # NAME CONF: start a daemon, its log in $T/NAME.log
@@ -114,16 +117,16 @@ out=$(ctl p status)
 check "status: exit 0" 0 "$?"
 check_match "status: version, workers, zones" "version: 0\.1\.0.*workers: 1.*zones: 2" "$(tr '\n' ' ' <<<"$out")"
 check "status --json: zones" 2 "$(ctl p --json status | json 'd["status"][0]["zones"]')"
-check "status --json (S): secondary zones" 2 "$(ctl s --json status | json 'd["status"][0]["secondary-zones"]')"
-check "--json after the command works too" 2 "$(ctl s status --json | json 'd["status"][0]["secondary-zones"]')"
-check "zones --json: roles and serials on P" "big.test.:primary,example.com.:primary:1" \
+check "status --json (S): secondary zones" 1 "$(ctl s --json status | json 'd["status"][0]["secondary-zones"]')"
+check "--json after the command works too" 1 "$(ctl s status --json | json 'd["status"][0]["secondary-zones"]')"
+check "zones --json: roles and serials on P" "example.com.:primary:1,huge.test.:primary" \
 	"$(ctl p --json zones | json '",".join(sorted(z["name"]+":"+z["role"]+(":"+str(z["serial"]) if z["name"].startswith("ex") else "") for z in d["zone"]))')"
 zs=$(ctl s --json zone-status example.com)
 check "zone-status --json (S): role, serial, last transfer kind" "secondary 1 AXFR ok" \
 	"$(json 'd["zone"][0]["role"], d["zone"][0]["serial"], d["zone"][0]["transfer-kind"], d["zone"][0]["expire"]' <<<"$zs" | tr -d "(),'")"
 check_match "zone-status --json (S): next refresh and primary" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z 127\.0\.0\.1@$PPORT key new\.$" \
 	"$(json 'd["zone"][0]["next-refresh"]+" "+d["zone"][0]["primary"]' <<<"$zs")"
-check_match "zones (people): a table with a header" "^name +role +serial" "$(ctl s zones | head -n1)"
+check_match "zones (people): a table with a header" "^name +role +serial" "$(ctl p zones | head -n1)"
 check "key list --json (P): old only, not retiring" "old:False" \
 	"$(ctl p --json key list | json '",".join(k["name"]+":"+str(k["retiring"]) for k in d["key"])')"
 check_match "key list --json (S): where each key is used" "new:primary 127\.0\.0\.1@$PPORT \(outbound\).*old:primary 127\.0\.0\.1@$PPORT \(fallback\)" \
@@ -182,18 +185,24 @@ check_match "key list --json: the retiring key's counters show who still uses it
 	"$(ctl p --json key list | json '" ".join("%s %s %s %s" % (k["name"], k["verified"], k["signed"], k["last-used"]) for k in d["key"] if k["name"]=="old")')"
 
 # 5. A transfer in flight keeps its key across a reload that removes it.
-( dig @127.0.0.1 -p $PPORT +time=10 +tries=1 -y "hmac-sha256:new:$NEW" big.test AXFR >"$T/big.out" 2>&1 ) &
+# dig is stopped as soon as the transfer starts: the rest of the zone waits
+# in the server (the socket buffers are full), the reload comes, then dig
+# reads on and verifies every message.
+dig @127.0.0.1 -p $PPORT +time=30 +tries=1 -y "hmac-sha256:new:$NEW" huge.test AXFR >"$T/huge.out" 2>&1 &
 DIGPID=$!
-wait_log "$T/P.log" "AXFR of big\.test\. serial [0-9]+ to 127\.0\.0\.1@[0-9]+ key new\. started" 10
+wait_log "$T/P.log" "AXFR of huge\.test\. serial [0-9]+ to 127\.0\.0\.1@[0-9]+ key new\. started" 10
+kill -STOP "$DIGPID"
 rm "$T/p/keys/new.key"
 pconf "old" ""
 ctl p reload >"$T/reload.out" 2>&1
 check "reload removing the key of a running transfer: exit 0" 0 "$?"
+check "the transfer was still running at the reload" 0 "$(grep -c 'AXFR of huge.test. .* done' "$T/P.log")"
+kill -CONT "$DIGPID"
 wait "$DIGPID"
-check "the transfer in flight finished" "" "$(grep -E 'Transfer failed|tsig indicates error|Couldn.t verify' "$T/big.out")"
-check_match "the transfer in flight: every record, TSIG verified" "XFR size: 2000[0-9]{2} records" "$(grep -m1 'XFR size' "$T/big.out")"
+check "the transfer in flight finished" "" "$(grep -E 'Transfer failed|tsig indicates error|Couldn.t verify' "$T/huge.out")"
+check_match "the transfer in flight: every record, TSIG verified" "XFR size: 4000[0-9]{2} records" "$(grep -m1 'XFR size' "$T/huge.out")"
 check "the reload came while it was running" 1 \
-	"$(awk '/AXFR of big.test. .* key new. started/ {s=1} s && /reload \(flamectl\): configuration/ {r=1} r && /AXFR of big.test. .* done/ {print 1; exit}' "$T/P.log")"
+	"$(awk '/AXFR of huge.test. .* key new. started/ {s=1} s && /reload \(flamectl\): configuration/ {r=1} r && /AXFR of huge.test. .* done/ {print 1; exit}' "$T/P.log")"
 check_match "the next transfer with the removed key: BADKEY" "BADKEY" \
 	"$(dig @127.0.0.1 -p $PPORT +time=2 +tries=1 -y "hmac-sha256:new:$NEW" example.com AXFR 2>&1 | grep -m1 -o BADKEY)"
 check_match "kdig with the removed key: BADKEY" "BADKEY" \
@@ -222,6 +231,17 @@ pconf "old" ""
 kill -HUP "$P_PID"
 check "SIGHUP reloads config and keys like flamectl" 0 "$(wait_log "$T/P.log" 'reload \(SIGHUP\): configuration and 1 TSIG keys' 10; echo $?)"
 
+# No query is dropped while the daemon reloads: a steady 1,000 queries a
+# second for 3 s across six reloads, every one answered.
+echo "example.com SOA" >"$T/q.txt"
+nrel=$(grep -c 'reload (flamectl): configuration' "$T/P.log")
+dnsperf -s 127.0.0.1 -p $PPORT -d "$T/q.txt" -Q 1000 -l 3 >"$T/dnsperf.out" 2>&1 &
+DP=$!
+for _ in 1 2 3 4 5 6; do sleep 0.4; ctl p reload >/dev/null 2>&1; done
+wait "$DP"
+check_match "queries during six reloads: all answered" "Queries lost: +0 " "$(grep 'Queries lost' "$T/dnsperf.out")"
+check "the six reloads happened meanwhile" 6 "$(($(grep -c 'reload (flamectl): configuration' "$T/P.log") - nrel))"
+
 # 7. Another uid. Root only (setpriv changes the uid).
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
@@ -246,7 +266,7 @@ check "cluster-status --json (S): two nodes" 2 "$(json 'len(d["node"])' <<<"$cs"
 # 8. Secondary zones added to and removed from the config: a reload applies them.
 printf '$ORIGIN added.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 7 2 1 60 60\n@ NS ns1\nns1 A 127.0.0.1\n' >"$T/p/zones/added.test.zone"
 wait_log "$T/P.log" "added\.test\. new, serial 7" 10
-sed -i 's/zone: \[ { domain: example.com }, { domain: big.test } \]/zone: [ { domain: big.test }, { domain: added.test } ]/' "$T/s.yaml"
+sed -i 's/zone: \[ { domain: example.com } \]/zone: [ { domain: added.test } ]/' "$T/s.yaml"
 ctl s reload >/dev/null 2>&1
 check "reload adding and removing secondary zones: exit 0" 0 "$?"
 wait_serial $SPORT added.test 7 10
