@@ -108,6 +108,7 @@ bench: all
 	./bench/axfr-in.sh
 	BENCH_CATALOG_PAIRS="knotd flame" ./bench/catalog.sh
 	./bench/cluster.sh
+	./bench/reload.sh
 
 demo: all
 	./scripts/demo.sh
