@@ -66,7 +66,7 @@ log: { level: notice }
 zones: { directory: $TMP/zones, watch: false }
 keys: { directory: $TMP/fkeys }
 control: { socket: $TMP/flame.sock }
-transfer: { allow: [ "127.0.0.1 key $1" ] }
+transfer: { allow: [ $(sed -E 's/([^,]+)/"127.0.0.1 key \1"/g; s/,/, /g' <<<"$1") ] }
 Y
 }
 knot_conf() { # the key names the ACL lists (comma-separated)
@@ -89,16 +89,17 @@ start() { # start NAME CMD...
 	taskset -c 0 "$@" >"$TMP/$name.log" 2>&1 &
 	PIDS+=($!)
 }
-ready() { # ready PORT: the last zone answers
+ready() { # ready PORT: the last zone answers (at most 60 s, and only while the server runs)
 	for _ in $(seq 1 600); do
+		kill -0 "${PIDS[-1]}" 2>/dev/null || return 1
 		kdig @127.0.0.1 -p "$1" +short +time=1 +retry=0 "z$NZ.bench" SOA 2>/dev/null | grep -q hostmaster && return 0
-		sleep 0.05
+		sleep 0.1
 	done
 	return 1
 }
 axfr_ok() { # axfr_ok PORT KEY: the AXFR with KEY succeeds
 	taskset -c 1 kdig @127.0.0.1 -p "$1" +time=1 +retry=0 -y "hmac-sha256:$2:$(cat "$TMP/kkeys/$2")" z1.bench AXFR 2>&1 |
-		grep -q '^;; Received'
+		grep -qE '^;; Received [0-9]+ B \([0-9]+ messages?, [1-9][0-9]* records\)'
 }
 reload_cmd() { # reload_cmd SERVER
 	if [ "$1" = flame ]; then taskset -c 1 "$CTL" -s "$TMP/flame.sock" reload >/dev/null; else taskset -c 1 knotc -c "$TMP/knot.conf" reload >/dev/null; fi
