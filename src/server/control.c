@@ -44,6 +44,8 @@ typedef struct {
 	control_load_fn load;   /*!< NULL: reloads are zones only */
 	void *load_arg;
 	ctlsock_t *ctl;         /*!< may be NULL */
+	tsig_keyring_t *kr;     /*!< the last reloaded keyring (own reference): the NOTIFY
+				     targets point into it whatever else holds it */
 	ctlcmd_env_t env;       /*!< what flamectl's commands see */
 } control_t;
 
@@ -398,7 +400,8 @@ control_reload_all(control_t *ctl, const char *cause, char *err, size_t errlen)
 			   nkeys, nret);
 		snprintf(ctl->env.last_reload_result, sizeof(ctl->env.last_reload_result),
 			 "ok: %zu keys (%zu retiring), %zu NOTIFY targets", nkeys, nret, ntargets);
-		tsig_keyring_free(kr); /* the server, secondary and targets hold what they use */
+		tsig_keyring_free(ctl->kr);
+		ctl->kr = kr;
 		free(targets);
 		if (ctl->own_conf != NULL)
 			conf_free(ctl->own_conf);
@@ -607,5 +610,6 @@ fail:
 	if (ctl.own_conf != NULL)
 		conf_free(ctl.own_conf);
 	free(ctl.own_conf);
+	tsig_keyring_free(ctl.kr); /* notify_t only dereferences the keys its exchanges hold */
 	return ret;
 }
