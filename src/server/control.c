@@ -348,6 +348,34 @@ control_restart_notes(const conf_t *a, const conf_t *b)
 			log_warning("reload: %s changed: it takes effect at the next restart", opts[i].what);
 }
 
+/* Primaries whose first (signing) key is marked for retirement. */
+static void
+control_retiring_primaries(const conf_notify_list_t *l, const tsig_keyring_t *kr)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		const tsig_key_t *k = l->v[i].nkeys > 0 ? tsig_keyring_find(kr, l->v[i].key[0]) : NULL;
+		if (k != NULL && tsig_key_retiring(k))
+			log_warning("reload: transfers from %s are signed with a key marked for retirement: "
+				    "list the new key first", l->v[i].addr.text);
+	}
+}
+
+/* Our own side of rotation step 2: a remote whose first (signing) key is
+ * marked for retirement is a step not done yet on this node. */
+static void
+control_retiring_outbound(const conf_t *c, const tsig_keyring_t *kr, const notify_target_t *t, size_t nt)
+{
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].nkeys > 0 && tsig_key_retiring(t[i].key[0]))
+			log_warning("reload: NOTIFY to %s is signed with a key marked for retirement: list the new key first",
+				    t[i].text);
+	control_retiring_primaries(&c->secondary.primaries, kr);
+	for (size_t z = 0; z < c->nzone; z++)
+		control_retiring_primaries(&c->zone[z].primaries, kr);
+	for (size_t z = 0; z < c->ntemplate; z++)
+		control_retiring_primaries(&c->template_[z].primaries, kr);
+}
+
 /*
  * Config and keys, then zones. Everything that can fail is checked before
  * anything changes: a bad key file or config leaves the keys and settings
@@ -393,6 +421,7 @@ control_reload_all(control_t *ctl, const char *cause, char *err, size_t errlen)
 			log_init((log_level_t)nc->log.level, nc->log.syslog, "flame-dnsd");
 		if (ctl->conf != NULL)
 			control_restart_notes(ctl->conf, nc);
+		control_retiring_outbound(nc, kr, targets, ntargets);
 		size_t nkeys = tsig_keyring_count(kr), nret = 0;
 		for (size_t i = 0; i < nkeys; i++)
 			nret += tsig_key_retiring(tsig_keyring_at(kr, i));

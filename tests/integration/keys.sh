@@ -184,6 +184,14 @@ check_match "retiring key used by T: warning" "warning: .*IXFR of example\.com\.
 check_match "key list --json: the retiring key's counters show who still uses it" "^old [1-9][0-9]* [0-9]+ 20[0-9-]+T" \
 	"$(ctl p --json key list | json '" ".join("%s %s %s %s" % (k["name"], k["verified"], k["signed"], k["last-used"]) for k in d["key"] if k["name"]=="old")')"
 
+# Our own side: marking the key P signs with as retiring is a step not done yet here.
+pconf "new,old" ", retiring: [ new ]"
+ctl p reload >/dev/null 2>&1
+check_match "retiring key first in P's own list: warned at reload" "warning: reload: NOTIFY to 127\.0\.0\.1@$SPORT is signed with a key marked for retirement" \
+	"$(grep -m1 "NOTIFY to 127.0.0.1@$SPORT is signed with a key marked" "$T/P.log")"
+pconf "new,old" ", retiring: [ old ]"
+ctl p reload >/dev/null 2>&1
+
 # 5. A transfer in flight keeps its key across a reload that removes it.
 # dig is stopped as soon as the transfer starts: the rest of the zone waits
 # in the server (the socket buffers are full), the reload comes, then dig
