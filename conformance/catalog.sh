@@ -332,18 +332,8 @@ KCAT=$CATB
 knot_consumer() {
 	local d=$1 port=$2 cat=$3 pp=$4 pk=$5
 	mkdir -p "$d/run" "$d/db" "$d/zones" "$d/premium"
-	cat >"$d/knot.conf" <<KNOT
-server:
-    rundir: "$d/run"
-    listen: 127.0.0.1@$port
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "$d/db"
-log:
-  - target: stderr
-    any: info
+	knot_server_conf "$d" "$port" info >"$d/knot.conf"
+	cat >>"$d/knot.conf" <<KNOT
 key:
   - id: $KEY
     algorithm: hmac-sha256

@@ -222,18 +222,9 @@ say "flame-dnsd serves $ZONE. serial $S0 ($(elapsed))"
 
 # --- knotd, the secondary -------------------------------------------------------
 mkdir -p "$TMP/knot/run" "$TMP/knot/db" "$TMP/knot/zones"
-cat >"$TMP/knot/knot.conf" <<KNOT
-server:
-    rundir: "$TMP/knot/run"
-    listen: 127.0.0.1@$KPORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "$TMP/knot/db"
-log:
-  - target: stderr
-    any: debug # debug: knotd logs every ACL decision with its key
+# knotd at debug: it logs every ACL decision with its key
+knot_server_conf "$TMP/knot" "$KPORT" debug >"$TMP/knot/knot.conf"
+cat >>"$TMP/knot/knot.conf" <<KNOT
 key:
   - id: rot-old
     algorithm: hmac-sha256

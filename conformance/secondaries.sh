@@ -112,18 +112,8 @@ say "flame-dnsd serves example.com. serial $S0"
 
 # --- knotd, secondary ---------------------------------------------------------
 mkdir -p "$TMP/knot/run" "$TMP/knot/db" "$TMP/knot/zones"
-cat >"$TMP/knot/knot.conf" <<KNOT
-server:
-    rundir: "$TMP/knot/run"
-    listen: 127.0.0.1@$KPORT
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "$TMP/knot/db"
-log:
-  - target: stderr
-    any: info
+knot_server_conf "$TMP/knot" "$KPORT" info >"$TMP/knot/knot.conf"
+cat >>"$TMP/knot/knot.conf" <<KNOT
 key:
   - id: $KEY
     algorithm: hmac-sha256

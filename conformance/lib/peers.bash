@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by conformance/secondaries.sh and conformance/primaries.sh
-# (flame-dnsd beside knotd, named and nsd). Sourced after TMP is set; every
+# Helpers shared by the conformance scripts (flame-dnsd beside knotd, named
+# and nsd). Sourced after TMP is set; every
 # file they write lives under $TMP.
 
 # stop_pid PID: CONT (it may be stopped), TERM, bounded wait, then KILL.
@@ -22,6 +22,26 @@ axfr_canon() {
 	kdig @127.0.0.1 -p "$p" +time=5 +retry=0 "$@" "$z" AXFR 2>&1 | grep -v '^;' | grep -v '^$' |
 		awk '$4 != "TSIG"' >"$TMP/axfr.$p.$z.raw"
 	ldns-read-zone -c "$TMP/axfr.$p.$z.raw" 2>&1 | sort -u
+}
+
+# knot_server_conf DIR PORT LEVEL: the server:, database: and log: sections
+# of a knot.conf for one knotd on 127.0.0.1@PORT, one worker of each kind,
+# its rundir and database under DIR, logging at LEVEL to stderr. The caller
+# appends key:, remote:, acl:, template: and zone: sections.
+knot_server_conf() {
+	cat <<KNOT
+server:
+    rundir: "$1/run"
+    listen: 127.0.0.1@$2
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$1/db"
+log:
+  - target: stderr
+    any: $3
+KNOT
 }
 
 # nsd_server_conf PORT [CONTROL-SOCKET]: the server: and remote-control:
