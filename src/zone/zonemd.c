@@ -19,22 +19,14 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "zone/canon.h"
 #include "zone/zonemd.h"
 
 #define RRSIG_FIXED 18 /* type covered .. key tag: the octets before the signer's name */
 
-/* One RR of the RRset being digested, in canonical form. */
-typedef struct {
-	const uint8_t *rd;
-	uint16_t len;
-} crr_t;
-
 typedef struct {
 	EVP_MD_CTX *md;
-	uint8_t *buf; /* canonical copies of one RRset's rdata */
-	size_t bufcap;
-	crr_t *rrs;
-	size_t rrcap;
+	canon_t canon;
 } dctx_t;
 
 static const EVP_MD *
@@ -51,31 +43,6 @@ static const char *
 hash_name(uint8_t alg)
 {
 	return alg == ZONEMD_HASH_SHA384 ? "SHA-384" : "SHA-512";
-}
-
-/* Types whose rdata names are lowercased in canonical form: RFC 4034 §6.2
- * without NSEC (RFC 6840 §5.1), the list ldns and Knot use. Not taken from
- * the rrtype descriptor, whose RDF_LNAME is about how we store names (LP
- * targets are lowercased there but not here). */
-static bool
-lowers_rdata(uint16_t type)
-{
-	switch (type) {
-	case RR_NS: case RR_MD: case RR_MF: case RR_CNAME: case RR_SOA: case RR_MB: case RR_MG:
-	case RR_MR: case RR_PTR: case RR_MINFO: case RR_MX: case RR_RP: case RR_AFSDB: case RR_RT:
-	case RR_SIG: case RR_PX: case RR_NXT: case RR_NAPTR: case RR_KX: case RR_SRV: case RR_DNAME:
-	case RR_RRSIG:
-		return true;
-	default:
-		return false; /* A6 too: its prefix name is not located by our descriptor */
-	}
-}
-
-static int
-crr_cmp(const void *a, const void *b)
-{
-	const crr_t *x = a, *y = b;
-	return zone_rdata_cmp(x->rd, x->len, y->rd, y->len);
 }
 
 /* True when the RRSIGs of an RRset carry different Original TTLs: then the
@@ -99,27 +66,7 @@ rrsig_ttls_differ(const zone_rrset_t *rs)
 }
 
 static int
-grow(dctx_t *c, size_t bytes, size_t count)
-{
-	if (bytes > c->bufcap) {
-		uint8_t *b = realloc(c->buf, bytes);
-		if (b == NULL)
-			return FL_ENOMEM;
-		c->buf = b;
-		c->bufcap = bytes;
-	}
-	if (count > c->rrcap) {
-		crr_t *r = realloc(c->rrs, count * sizeof(*r));
-		if (r == NULL)
-			return FL_ENOMEM;
-		c->rrs = r;
-		c->rrcap = count;
-	}
-	return 0;
-}
-
-static int
-put_rr(EVP_MD_CTX *md, const zone_node_t *n, uint16_t type, uint32_t ttl, const crr_t *rr)
+put_rr(EVP_MD_CTX *md, const zone_node_t *n, uint16_t type, uint32_t ttl, const canon_rr_t *rr)
 {
 	uint8_t hdr[10];
 	wire_set_u16(hdr, type);
@@ -137,38 +84,13 @@ digest_rrset(dctx_t *c, const zone_node_t *n, const zone_rrset_t *rs, bool apex)
 {
 	if (apex && rs->type == RR_ZONEMD)
 		return 0; /* RFC 8976 §3.3.1.1: the apex ZONEMD RRset is not digested */
-	bool lower = lowers_rdata(rs->type), resort = false;
-	size_t bytes = 0; /* room for canonical copies */
-	const uint8_t *rd = rs->rdata;
-	for (uint16_t i = 0; lower && i < rs->count; i++, rd = msg_rd_next(rd))
-		bytes += msg_rd_len(rd);
-	int ret = grow(c, bytes, rs->count);
-	if (ret != 0)
-		return ret;
-
-	uint8_t *p = c->buf;
-	rd = rs->rdata;
-	for (uint16_t i = 0; i < rs->count; i++, rd = msg_rd_next(rd)) {
-		crr_t *rr = &c->rrs[i];
-		rr->len = msg_rd_len(rd);
-		rr->rd = msg_rd_data(rd);
-		if (lower) {
-			memcpy(p, rr->rd, rr->len);
-			rrtype_lower_names(rs->type, p, rr->len, true);
-			resort |= memcmp(p, rr->rd, rr->len) != 0;
-			rr->rd = p;
-			p += rr->len;
-		}
-	}
-	/* Lowercasing can reorder rdata and make two RRs equal (RFC 4034 §6.3). */
-	if (resort)
-		qsort(c->rrs, rs->count, sizeof(crr_t), crr_cmp);
-
+	int nrr = canon_rrset(&c->canon, rs);
+	if (nrr < 0)
+		return nrr;
+	int ret;
 	bool orig_ttl = rs->type == RR_RRSIG && rrsig_ttls_differ(rs);
-	for (uint16_t i = 0; i < rs->count; i++) {
-		const crr_t *rr = &c->rrs[i];
-		if (i > 0 && crr_cmp(&c->rrs[i - 1], rr) == 0)
-			continue; /* duplicate RRs are digested once */
+	for (int i = 0; i < nrr; i++) { /* duplicate RRs are digested once: canon_rrset removed them */
+		const canon_rr_t *rr = &c->canon.rr[i];
 		uint32_t ttl = rs->ttl;
 		if (rs->type == RR_RRSIG && rr->len >= RRSIG_FIXED) {
 			if (apex && wire_u16(rr->rd) == RR_ZONEMD)
@@ -190,11 +112,8 @@ zonemd_digest(const zone_t *z, uint8_t scheme, uint8_t alg, uint8_t *out, size_t
 	if (scheme != ZONEMD_SCHEME_SIMPLE || type == NULL)
 		return FL_EINVAL;
 	int ret = FL_ENOMEM;
-	/* Start with room for typical RRsets so buffers are never empty (no memcpy to NULL). */
-	dctx_t c = { .md = EVP_MD_CTX_new(), .bufcap = 4096, .rrcap = 64 };
-	c.buf = malloc(c.bufcap);
-	c.rrs = malloc(c.rrcap * sizeof(crr_t));
-	if (c.md == NULL || c.buf == NULL || c.rrs == NULL || EVP_DigestInit_ex(c.md, type, NULL) != 1)
+	dctx_t c = { .md = EVP_MD_CTX_new() };
+	if (c.md == NULL || EVP_DigestInit_ex(c.md, type, NULL) != 1)
 		goto fail;
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		const zone_node_t *n = &z->nodes[i];
@@ -212,8 +131,7 @@ zonemd_digest(const zone_t *z, uint8_t scheme, uint8_t alg, uint8_t *out, size_t
 	ret = 0;
 fail:
 	EVP_MD_CTX_free(c.md);
-	free(c.buf);
-	free(c.rrs);
+	canon_free(&c.canon);
 	return ret;
 }
 
