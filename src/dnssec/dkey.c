@@ -775,7 +775,8 @@ dkey_load_dir(const char *dir, const uint8_t *zone, dkey_t ***keys, size_t *n, c
 			goto nomem;
 		nn++;
 	}
-	qsort(names, nn, sizeof(*names), name_cmp);
+	if (nn > 0)
+		qsort(names, nn, sizeof(*names), name_cmp);
 	if (nn > 0 && (*keys = calloc(nn, sizeof(**keys))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nn && ret == 0; i++) {

@@ -47,7 +47,8 @@ keys_load_dir(tsig_keyring_t *kr, const char *dir, char *err, size_t errlen)
 			goto nomem;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), keys_name_cmp);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), keys_name_cmp);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);

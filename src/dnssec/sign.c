@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * \file
+ * Full zone signing (see sign.h). Three builds, each a validated version:
+ * the records plus the DNSKEYs; that plus the NSEC/NSEC3 chain (computed
+ * from the second's nodes, which are in canonical order with their empty
+ * non-terminals and cut flags); that plus the RRSIGs. The signatures are
+ * the expensive part and the only one spread over threads.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/dname.h"
+#include "dns/msg.h"
+#include "dns/rrtype.h"
+#include "dns/wire.h"
+#include "dnssec/nsec.h"
+#include "dnssec/rrsig.h"
+#include "dnssec/sign.h"
+#include "util/err.h"
+
+#define SIGN_MAX_THREADS 64
+
+static bool
+chain_type(uint16_t t)
+{
+	return t == RR_RRSIG || t == RR_NSEC || t == RR_NSEC3 || t == RR_NSEC3PARAM;
+}
+
+/* Every record of z into b, except the ones signing regenerates. */
+static int
+copy_records(zone_builder_t *b, const zone_t *z)
+{
+	for (uint32_t i = 0; i < z->nnodes; i++) {
+		const zone_node_t *n = &z->nodes[i];
+		for (uint16_t r = 0; r < n->nrrsets; r++) {
+			const zone_rrset_t *rs = &n->rrsets[r];
+			if (chain_type(rs->type))
+				continue;
+			const uint8_t *rd = rs->rdata;
+			for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
+				int ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl,
+							   msg_rd_data(rd), msg_rd_len(rd), 0);
+				if (ret != 0)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+finish(zone_builder_t *b, zone_t **out, const char *stage, char *err, size_t errlen)
+{
+	zone_error_t zerr;
+	memset(&zerr, 0, sizeof(zerr));
+	int ret = zone_builder_finish(b, out, &zerr);
+	if (ret != 0)
+		snprintf(err, errlen, "signing (%s): %s", stage, ret == FL_ENOMEM ? "out of memory" : zerr.msg);
+	return ret;
+}
+
+/* RFC 9077: the negative-answer TTL, min(SOA TTL, MINIMUM). */
+static uint32_t
+nsec_ttl(const zone_t *z)
+{
+	const uint8_t *rd = z->soa->rdata;
+	uint32_t min = wire_u32(msg_rd_data(rd) + msg_rd_len(rd) - 4);
+	return z->soa->ttl < min ? z->soa->ttl : min;
+}
+
+/* Types of a node, plus the extras its chain record will claim. */
+static size_t
+node_types(const zone_node_t *n, uint16_t *t, bool rrsig, uint16_t extra1, uint16_t extra2)
+{
+	size_t k = 0;
+	for (uint16_t r = 0; r < n->nrrsets; r++)
+		if (!chain_type(n->rrsets[r].type))
+			t[k++] = n->rrsets[r].type;
+	if (rrsig)
+		t[k++] = RR_RRSIG;
+	if (extra1 != 0)
+		t[k++] = extra1;
+	if (extra2 != 0)
+		t[k++] = extra2;
+	return k;
+}
+
+static bool
+has_type(const zone_node_t *n, uint16_t type)
+{
+	return zone_node_rrset(n, type) != NULL;
+}
+
+/* Does this node get an RRSIG (an authoritative RRset other than delegation NS)? */
+static bool
+signed_node(const zone_node_t *n)
+{
+	if (n->flags & ZN_NONAUTH)
+		return false;
+	if (n->flags & ZN_DELEG)
+		return has_type(n, RR_DS);
+	for (uint16_t r = 0; r < n->nrrsets; r++)
+		if (!chain_type(n->rrsets[r].type))
+			return true;
+	return false;
+}
+
+/* The NSEC chain: one NSEC per authoritative name with data (RFC 4034 §4, 4035 §2.3). */
+static int
+add_nsec(zone_builder_t *b, const zone_t *u, size_t *count)
+{
+	uint32_t ttl = nsec_ttl(u), first = UINT32_MAX, prev = UINT32_MAX;
+	uint16_t types[1024];
+	uint8_t bm[NSEC_BITMAP_MAXLEN], rd[DNAME_MAXLEN + NSEC_BITMAP_MAXLEN];
+	/* Each NSEC is written when its successor is known; the last points at the first. */
+	for (uint32_t i = 0; i <= u->nnodes; i++) {
+		uint32_t cur = UINT32_MAX;
+		if (i < u->nnodes) {
+			const zone_node_t *n = &u->nodes[i];
+			if ((n->flags & ZN_NONAUTH) || n->nrrsets == 0)
+				continue;
+			cur = i;
+		} else {
+			cur = first;
+		}
+		if (first == UINT32_MAX)
+			first = cur;
+		if (prev != UINT32_MAX) {
+			const zone_node_t *p = &u->nodes[prev];
+			size_t nt = node_types(p, types, true, RR_NSEC, 0);
+			int bl = nsec_bitmap(types, nt, bm, sizeof(bm));
+			int rl = bl < 0 ? bl : nsec_rdata(u->nodes[cur].name, bm, (size_t)bl, rd, sizeof(rd));
+			if (rl < 0)
+				return rl;
+			int ret = zone_builder_add(b, p->name, p->name_len, RR_NSEC, RR_CLASS_IN, ttl, rd, (uint16_t)rl, 0);
+			if (ret != 0)
+				return ret;
+			(*count)++;
+		}
+		if (i == u->nnodes)
+			break;
+		prev = cur;
+	}
+	return 0;
+}
+
+typedef struct {
+	uint8_t hash[NSEC3_HASHLEN];
+	uint32_t node;
+} h3_t;
+
+static int
+h3_cmp(const void *a, const void *b)
+{
+	return nsec3_hash_cmp(((const h3_t *)a)->hash, ((const h3_t *)b)->hash);
+}
+
+/* The NSEC3 chain and NSEC3PARAM (RFC 5155 §7.1): every authoritative name,
+ * empty non-terminals included; with opt-out, delegations without DS left out. */
+static int
+add_nsec3(zone_builder_t *b, const zone_t *u, const sign_opts_t *o, size_t *count)
+{
+	uint32_t ttl = nsec_ttl(u);
+	uint8_t flags = o->optout ? NSEC3_FLAG_OPTOUT : 0;
+	uint16_t types[1024];
+	uint8_t bm[NSEC_BITMAP_MAXLEN], rd[NSEC_BITMAP_MAXLEN + 600], owner[DNAME_MAXLEN];
+	h3_t *h = calloc(u->nnodes + 1, sizeof(*h));
+	size_t n = 0;
+	int ret = 0;
+	if (h == NULL)
+		return FL_ENOMEM;
+	int pl = nsec3param_rdata(0, o->iterations, o->salt, o->saltlen, rd, sizeof(rd));
+	if (pl < 0 || (ret = zone_builder_add(b, u->origin, u->origin_len, RR_NSEC3PARAM, RR_CLASS_IN, 0, rd,
+					      (uint16_t)pl, 0)) != 0) {
+		ret = pl < 0 ? pl : ret;
+		goto done;
+	}
+	for (uint32_t i = 0; i < u->nnodes; i++) {
+		const zone_node_t *nd = &u->nodes[i];
+		if (nd->flags & ZN_NONAUTH)
+			continue;
+		if (o->optout && (nd->flags & ZN_DELEG) && !has_type(nd, RR_DS))
+			continue;
+		if ((ret = nsec3_hash(nd->name, o->salt, o->saltlen, o->iterations, h[n].hash)) != 0)
+			goto done;
+		h[n++].node = i;
+	}
+	qsort(h, n, sizeof(*h), h3_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const zone_node_t *nd = &u->nodes[h[i].node];
+		size_t nt = node_types(nd, types, signed_node(nd) || (nd->flags & ZN_APEX), (nd->flags & ZN_APEX) ? RR_NSEC3PARAM : 0, 0);
+		int bl = nsec_bitmap(types, nt, bm, sizeof(bm));
+		int ol = bl < 0 ? bl : nsec3_owner(h[i].hash, u->origin, owner);
+		int rl = ol < 0 ? ol
+				: nsec3_rdata(flags, o->iterations, o->salt, o->saltlen, h[(i + 1) % n].hash, NSEC3_HASHLEN, bm,
+					      (size_t)bl, rd, sizeof(rd));
+		if (rl < 0) {
+			ret = rl;
+			goto done;
+		}
+		if ((ret = zone_builder_add(b, owner, dname_len(owner), RR_NSEC3, RR_CLASS_IN, ttl, rd, (uint16_t)rl, 0)) != 0)
+			goto done;
+		(*count)++;
+	}
+done:
+	free(h);
+	return ret;
+}
+
+/* ---- signatures, on threads ---- */
+
+typedef struct {
+	uint32_t node;
+	uint16_t rrset;
+} task_t;
+
+typedef struct {
+	const zone_t *v;
+	const task_t *tasks;
+	size_t from, to;
+	dkey_t *const *keys;
+	size_t nkeys;
+	bool any_zsk, any_ksk;
+	const sign_opts_t *o;
+	uint8_t *out;         /* records: u32 task index, u16 length, rdata */
+	size_t len, cap;
+	size_t nsigs;
+	int ret;
+} worker_t;
+
+static int
+emit(worker_t *w, size_t task, const uint8_t *rd, int len)
+{
+	if (w->len + 6 + (size_t)len > w->cap) {
+		size_t nc = w->cap == 0 ? 65536 : w->cap * 2;
+		while (nc < w->len + 6 + (size_t)len)
+			nc *= 2;
+		uint8_t *g = realloc(w->out, nc);
+		if (g == NULL)
+			return FL_ENOMEM;
+		w->out = g;
+		w->cap = nc;
+	}
+	wire_set_u32(w->out + w->len, (uint32_t)task);
+	wire_set_u16(w->out + w->len + 4, (uint16_t)len);
+	memcpy(w->out + w->len + 6, rd, (size_t)len);
+	w->len += 6 + (size_t)len;
+	w->nsigs++;
+	return 0;
+}
+
+static void *
+sign_worker(void *arg)
+{
+	worker_t *w = arg;
+	rrsig_ctx_t c = { 0 };
+	uint8_t rd[RRSIG_FIXED_LEN + DNAME_MAXLEN + DKEY_SIG_MAX];
+	for (size_t t = w->from; t < w->to && w->ret == 0; t++) {
+		const zone_node_t *n = &w->v->nodes[w->tasks[t].node];
+		const zone_rrset_t *rs = &n->rrsets[w->tasks[t].rrset];
+		bool dnskey = rs->type == RR_DNSKEY;
+		for (size_t k = 0; k < w->nkeys && w->ret == 0; k++) {
+			bool sep = dkey_flags(w->keys[k]) & DKEY_FLAG_SEP;
+			/* KSKs sign the DNSKEY RRset, ZSKs the rest; a lone kind signs everything. */
+			bool use = dnskey ? (sep || !w->any_ksk) : (!sep || !w->any_zsk);
+			if (!use)
+				continue;
+			int len = rrsig_make(&c, w->keys[k], n->name, rs, w->o->inception, w->o->expiration, rd, sizeof(rd));
+			w->ret = len < 0 ? len : emit(w, t, rd, len);
+		}
+	}
+	rrsig_ctx_free(&c);
+	return NULL;
+}
+
+static int
+add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o,
+	       size_t *count)
+{
+	size_t ntask = 0;
+	int ret = 0;
+	for (uint32_t i = 0; i < v->nnodes; i++)
+		ntask += v->nodes[i].nrrsets;
+	task_t *tasks = calloc(ntask + 1, sizeof(*tasks));
+	unsigned nt = o->threads > 1 ? o->threads : 1;
+	if (nt > SIGN_MAX_THREADS)
+		nt = SIGN_MAX_THREADS;
+	worker_t *w = calloc(nt, sizeof(*w));
+	if (tasks == NULL || w == NULL) {
+		ret = FL_ENOMEM;
+		goto done;
+	}
+	ntask = 0;
+	for (uint32_t i = 0; i < v->nnodes; i++) {
+		const zone_node_t *n = &v->nodes[i];
+		if (n->flags & ZN_NONAUTH)
+			continue; /* glue and occluded data are not signed */
+		for (uint16_t r = 0; r < n->nrrsets; r++) {
+			uint16_t t = n->rrsets[r].type;
+			if (t == RR_RRSIG)
+				continue;
+			/* At a cut only the parent's side is signed: DS and the chain (RFC 4035 §2.2). */
+			if ((n->flags & ZN_DELEG) && t != RR_DS && t != RR_NSEC)
+				continue;
+			tasks[ntask++] = (task_t){ i, r };
+		}
+	}
+	bool any_zsk = false, any_ksk = false;
+	for (size_t k = 0; k < nkeys; k++) {
+		if (dkey_flags(keys[k]) & DKEY_FLAG_SEP)
+			any_ksk = true;
+		else
+			any_zsk = true;
+	}
+	pthread_t th[SIGN_MAX_THREADS];
+	bool started[SIGN_MAX_THREADS] = { false };
+	for (unsigned i = 0; i < nt; i++) {
+		w[i] = (worker_t){ .v = v, .tasks = tasks, .from = ntask * i / nt, .to = ntask * (i + 1) / nt, .keys = keys,
+				   .nkeys = nkeys, .any_zsk = any_zsk, .any_ksk = any_ksk, .o = o };
+		if (i > 0 && pthread_create(&th[i], NULL, sign_worker, &w[i]) == 0)
+			started[i] = true;
+		else if (i > 0)
+			sign_worker(&w[i]); /* no thread: do its share here */
+	}
+	sign_worker(&w[0]);
+	for (unsigned i = 1; i < nt; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	for (unsigned i = 0; i < nt && ret == 0; i++) {
+		ret = w[i].ret;
+		for (size_t off = 0; ret == 0 && off < w[i].len;) {
+			const task_t *t = &tasks[wire_u32(w[i].out + off)];
+			uint16_t len = wire_u16(w[i].out + off + 4);
+			const zone_node_t *n = &v->nodes[t->node];
+			ret = zone_builder_add(b, n->name, n->name_len, RR_RRSIG, RR_CLASS_IN, n->rrsets[t->rrset].ttl,
+					       w[i].out + off + 6, len, 0);
+			off += 6u + len;
+		}
+		*count += w[i].nsigs;
+	}
+done:
+	for (unsigned i = 0; w != NULL && i < nt; i++)
+		free(w[i].out);
+	free(w);
+	free(tasks);
+	return ret;
+}
+
+int
+sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, zone_t **out, sign_stats_t *stats,
+	  char *err, size_t errlen)
+{
+	zone_t *u = NULL, *v = NULL;
+	zone_builder_t *b = NULL;
+	sign_stats_t st = { 0 };
+	struct timespec t0, t1;
+	int ret;
+	*out = NULL;
+	err[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (nkeys == 0 || (int32_t)(o->expiration - o->inception) <= 0 || z->soa == NULL) {
+		snprintf(err, errlen, "signing: %s", nkeys == 0 ? "no key" : z->soa == NULL ? "no SOA" : "expiration not after inception");
+		return FL_EINVAL;
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		if (!dname_eq(dkey_zone(keys[k]), z->origin)) {
+			snprintf(err, errlen, "signing: key %u belongs to another zone", (unsigned)dkey_tag(keys[k]));
+			return FL_EINVAL;
+		}
+	/* 1. The records and the DNSKEYs. */
+	ret = FL_ENOMEM;
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z)) != 0)
+		goto fail;
+	for (size_t k = 0; k < nkeys; k++) {
+		size_t len;
+		const uint8_t *rd = dkey_rdata(keys[k], &len);
+		ret = zone_builder_add(b, z->origin, z->origin_len, RR_DNSKEY, RR_CLASS_IN,
+				       o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa->ttl, rd, (uint16_t)len, 0);
+		if (ret != 0)
+			goto fail;
+	}
+	ret = finish(b, &u, "keys", err, errlen);
+	b = NULL;
+	if (ret != 0)
+		goto done;
+	/* 2. The chain, from that version's nodes. */
+	ret = FL_ENOMEM;
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u)) != 0 ||
+	    (ret = o->nsec3 ? add_nsec3(b, u, o, &st.chain) : add_nsec(b, u, &st.chain)) != 0)
+		goto fail;
+	ret = finish(b, &v, "chain", err, errlen);
+	b = NULL;
+	if (ret != 0)
+		goto done;
+	/* 3. The signatures. */
+	ret = FL_ENOMEM;
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v)) != 0)
+		goto fail;
+	/* copy_records leaves the chain out: put it back before the signatures. */
+	for (uint32_t i = 0; i < v->nnodes && ret == 0; i++) {
+		const zone_node_t *n = &v->nodes[i];
+		for (uint16_t r = 0; r < n->nrrsets && ret == 0; r++) {
+			const zone_rrset_t *rs = &n->rrsets[r];
+			if (rs->type != RR_NSEC && rs->type != RR_NSEC3 && rs->type != RR_NSEC3PARAM)
+				continue;
+			const uint8_t *rd = rs->rdata;
+			for (uint16_t k = 0; k < rs->count && ret == 0; k++, rd = msg_rd_next(rd))
+				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
+						       msg_rd_len(rd), 0);
+		}
+	}
+	if (ret != 0 || (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs)) != 0)
+		goto fail;
+	ret = finish(b, out, "signatures", err, errlen);
+	b = NULL;
+	goto done;
+fail:
+	if (err[0] == '\0' || ret == FL_ENOMEM)
+		snprintf(err, errlen, "signing: %s", fl_strerror(ret));
+	zone_builder_abort(b);
+done:
+	zone_free(u);
+	zone_free(v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	st.ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (stats != NULL)
+		*stats = st;
+	return ret;
+}
