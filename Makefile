@@ -109,6 +109,7 @@ bench: all
 	BENCH_CATALOG_PAIRS="knotd flame" ./bench/catalog.sh
 	./bench/cluster.sh
 	./bench/reload.sh
+	./bench/sign.sh
 
 demo: all
 	./scripts/demo.sh

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config make gcc clang
 libldns-dev ldnsutils libevent-dev libyaml-dev libssl-dev libcmocka-dev liburing-dev
 knot knot-dnsutils knot-dnssecutils bind9 bind9-utils bind9-dnsutils nsd dnsperf
-wireguard-tools wireguard-go iproute2 procps util-linux python3 faketime"
+wireguard-tools wireguard-go iproute2 procps util-linux python3 faketime time"
 
 missing=""
 for p in $PKGS; do
