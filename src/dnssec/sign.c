@@ -228,7 +228,7 @@ typedef struct {
 	const sign_opts_t *o;
 	uint8_t *out;         /* records: u32 task index, u16 length, rdata */
 	size_t len, cap;
-	size_t nsigs;
+	size_t nsigs, reused;
 	int ret;
 } worker_t;
 
@@ -253,6 +253,44 @@ emit(worker_t *w, size_t task, const uint8_t *rd, int len)
 	return 0;
 }
 
+/* Same TTL and the same rdata, in the same (canonical) order. */
+static bool
+same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
+{
+	if (a->count != b->count || a->ttl != b->ttl)
+		return false;
+	const uint8_t *x = a->rdata, *y = b->rdata;
+	for (uint16_t i = 0; i < a->count; i++, x = msg_rd_next(x), y = msg_rd_next(y))
+		if (msg_rd_len(x) != msg_rd_len(y) || memcmp(msg_rd_data(x), msg_rd_data(y), msg_rd_len(x)) != 0)
+			return false;
+	return true;
+}
+
+/* The previous version's RRSIG over this unchanged RRset by key k, still
+ * valid for longer than refresh at now (RFC 1982 arithmetic), or NULL. */
+static const uint8_t *
+reusable(const worker_t *w, const zone_node_t *n, const zone_rrset_t *rs, const dkey_t *k, uint16_t *len)
+{
+	const zone_t *p = w->o->prev;
+	const zone_node_t *pn = p != NULL ? zone_find(p, n->name, n->name_len) : NULL;
+	const zone_rrset_t *prs = pn != NULL ? zone_node_rrset(pn, rs->type) : NULL;
+	const zone_rrset_t *sigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
+	if (prs == NULL || sigs == NULL || !same_rrset(prs, rs))
+		return NULL;
+	const uint8_t *rd = sigs->rdata;
+	for (uint16_t i = 0; i < sigs->count; i++, rd = msg_rd_next(rd)) {
+		const uint8_t *d = msg_rd_data(rd);
+		if (msg_rd_len(rd) < RRSIG_FIXED_LEN || wire_u16(d) != rs->type || d[2] != (uint8_t)dkey_alg(k) ||
+		    wire_u16(d + 16) != dkey_tag(k) || wire_u32(d + 4) != rs->ttl)
+			continue;
+		if ((int32_t)(w->o->now - wire_u32(d + 12)) < 0 || (int32_t)(wire_u32(d + 8) - w->o->now) <= (int32_t)w->o->refresh)
+			continue;
+		*len = msg_rd_len(rd);
+		return d;
+	}
+	return NULL;
+}
+
 static void *
 sign_worker(void *arg)
 {
@@ -269,6 +307,14 @@ sign_worker(void *arg)
 			bool use = dnskey ? (sep || !w->any_ksk) : (!sep || !w->any_zsk);
 			if (!use)
 				continue;
+			uint16_t ol = 0;
+			const uint8_t *old = reusable(w, n, rs, w->keys[k], &ol);
+			if (old != NULL) {
+				w->ret = emit(w, t, old, ol);
+				w->nsigs--; /* counted as reused, not made */
+				w->reused++;
+				continue;
+			}
 			int len = rrsig_make(&c, w->keys[k], n->name, rs, w->o->inception, w->o->expiration, rd, sizeof(rd));
 			w->ret = len < 0 ? len : emit(w, t, rd, len);
 		}
@@ -279,7 +325,7 @@ sign_worker(void *arg)
 
 static int
 add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o,
-	       size_t *count)
+	       size_t *count, size_t *reused)
 {
 	size_t ntask = 0;
 	int ret = 0;
@@ -341,6 +387,7 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 			off += 6u + len;
 		}
 		*count += w[i].nsigs;
+		*reused += w[i].reused;
 	}
 done:
 	for (unsigned i = 0; w != NULL && i < nt; i++)
@@ -413,7 +460,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 						       msg_rd_len(rd), 0);
 		}
 	}
-	if (ret != 0 || (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs)) != 0)
+	if (ret != 0 || (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
 		goto fail;
 	ret = finish(b, out, "signatures", err, errlen);
 	b = NULL;

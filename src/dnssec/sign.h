@@ -13,8 +13,8 @@
  *
  * The signatures are computed on several threads (o->threads), each with
  * its own scratch space; the result is a new version built like any other
- * (zone_builder), so it is validated by the same checks. Incremental
- * signing of a changeset comes on top of this (issue 8, next step).
+ * (zone_builder), so it is validated by the same checks. With the previous
+ * signed version (o->prev) the signatures of unchanged RRsets are reused.
  */
 #pragma once
 
@@ -35,11 +35,22 @@ typedef struct sign_opts {
 	bool optout;              /*!< NSEC3 opt-out: no NSEC3 for delegations without DS */
 	uint32_t dnskey_ttl;      /*!< 0: the SOA's TTL */
 	unsigned threads;         /*!< signing threads, 0 or 1: the calling thread only */
+	/** Incremental signing: the previous signed version. An RRset whose
+	 *  owner, type, TTL and rdata are unchanged there keeps its RRSIG (made
+	 *  by the same key) when that one is valid at now for longer than
+	 *  refresh seconds; everything else is signed anew. So a one-record
+	 *  change costs the signatures of that RRset, the SOA and the chain
+	 *  records around it, and the difference between the two signed
+	 *  versions (the IXFR) stays that small. NULL: sign everything. */
+	const zone_t *prev;
+	uint32_t now;             /*!< with prev: the time the reused signatures are checked at */
+	uint32_t refresh;         /*!< with prev: re-sign when less validity than this is left */
 } sign_opts_t;
 
 /** What a signing did. */
 typedef struct sign_stats {
 	size_t rrsigs;            /*!< signatures made */
+	size_t reused;            /*!< signatures kept from o->prev */
 	size_t chain;             /*!< NSEC or NSEC3 records made */
 	double ms;                /*!< wall time */
 } sign_stats_t;

@@ -8,7 +8,10 @@
  * daemon signs inside its zone pipeline.
  *
  *   signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]]
- *            [-j THREADS] [-v DAYS] ZONEFILE > signed.zone
+ *            [-j THREADS] [-v DAYS] [--prev SIGNED] ZONEFILE > signed.zone
+ *
+ * --prev: the previous signed version (this tool's output): signatures of
+ * unchanged RRsets are reused (incremental signing).
  *
  * Keys: every K<origin>+*.private in KEYDIR; when there is none, one CSK of
  * ALG (default ECDSAP256SHA256) is generated and saved there (--ksk: a KSK
@@ -33,7 +36,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] ZONEFILE\n");
+	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] [--prev SIGNED] ZONEFILE\n");
 }
 
 /* One RR in presentation form through ldns (the wire is ours, the text is ldns'). */
@@ -60,8 +63,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "nsec3", no_argument, NULL, '3' }, { "optout", no_argument, NULL, 'O' },
-					    { "ksk", no_argument, NULL, 'K' }, { NULL, 0, NULL, 0 } };
-	const char *origin_s = NULL, *keydir = NULL;
+					    { "ksk", no_argument, NULL, 'K' }, { "prev", required_argument, NULL, 'P' },
+					    { NULL, 0, NULL, 0 } };
+	const char *origin_s = NULL, *keydir = NULL, *prev_path = NULL;
 	dkey_alg_t alg = DKEY_ALG_ECDSAP256SHA256;
 	bool ksk = false;
 	sign_opts_t o = { 0 };
@@ -77,6 +81,7 @@ main(int argc, char **argv)
 		case '3': o.nsec3 = true; break;
 		case 'O': o.optout = true; break;
 		case 'K': ksk = true; break;
+		case 'P': prev_path = optarg; break;
 		default: usage(); return 2;
 		}
 	}
@@ -118,13 +123,22 @@ main(int argc, char **argv)
 	uint32_t now = (uint32_t)time(NULL);
 	o.inception = now - 3600;
 	o.expiration = now + days * 86400u;
+	zone_t *prev = NULL;
+	if (prev_path != NULL && zonefile_load(prev_path, origin, NULL, &prev, &zerr) != 0) {
+		fprintf(stderr, "%s:%u: %s\n", zerr.file, zerr.line, zerr.msg);
+		return 1;
+	}
+	o.prev = prev;
+	o.now = now;
+	o.refresh = days * 86400u / 2;
 	sign_stats_t st;
 	if (sign_zone(z, keys, nkeys, &o, &s, &st, err, sizeof(err)) != 0) {
 		fprintf(stderr, "signzone: %s\n", err);
 		return 1;
 	}
-	fprintf(stderr, "signzone: %u names, %zu signatures, %zu %s records, %.1f ms on %u thread%s\n", s->nnodes, st.rrsigs,
-		st.chain, o.nsec3 ? "NSEC3" : "NSEC", st.ms, o.threads > 1 ? o.threads : 1, o.threads > 1 ? "s" : "");
+	fprintf(stderr, "signzone: %u names, %zu signatures made, %zu reused, %zu %s records, %.1f ms on %u thread%s\n",
+		s->nnodes, st.rrsigs, st.reused, st.chain, o.nsec3 ? "NSEC3" : "NSEC", st.ms, o.threads > 1 ? o.threads : 1,
+		o.threads > 1 ? "s" : "");
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const zone_node_t *n = &s->nodes[i];
 		for (uint16_t r = 0; r < n->nrrsets; r++) {
@@ -145,5 +159,6 @@ main(int argc, char **argv)
 	free(keys);
 	zone_free(z);
 	zone_free(s);
+	zone_free(prev);
 	return 0;
 }
