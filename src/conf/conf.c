@@ -140,6 +140,7 @@ static const conf_item_t conf_keys_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_keys_t, directory), NULL },
 	/* Still accepted (rotation step 3 removes them), but every use is logged as a warning. */
 	{ "retiring", CONF_T_STRLIST, 1, 1023, NULL, NULL, offsetof(conf_keys_t, retiring), NULL },
+	{ "dnssec-directory", CONF_T_STR, 1, PATH_MAX - 1, "keys/dnssec", NULL, offsetof(conf_keys_t, dnssec_directory), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -213,6 +214,10 @@ static const conf_item_t conf_zone_items[] = {
 	/* A TXT character-string: at most 255 octets. */
 	{ "catalog-group", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_zone_t, catalog_group), NULL },
 	{ "catalog-template", CONF_T_STR, 1, 255, NULL, NULL, offsetof(conf_zone_t, catalog_template), NULL },
+	/* DNSSEC (issue 8): keys in keys.dnssec-directory/<zone>/, a CSK generated when there is none. */
+	{ "dnssec-signing", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_signing), NULL },
+	{ "dnssec-algorithm", CONF_T_STR, 1, 32, NULL, NULL, offsetof(conf_zone_t, dnssec_algorithm), NULL },
+	{ "dnssec-nsec3", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 

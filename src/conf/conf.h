@@ -96,6 +96,7 @@ typedef struct conf_keys {
 	conf_strlist_t files;      /*!< BIND-syntax TSIG key files */
 	char *directory;           /*!< every *.key file in it (name order), NULL = none */
 	conf_strlist_t retiring;   /*!< key names marked for retirement: accepted, with a warning */
+	char *dnssec_directory;    /*!< DNSSEC keys: <dir>/<zone>/K*.key|.private */
 } conf_keys_t;
 
 /** control: section (the flamectl socket). */
@@ -170,6 +171,9 @@ typedef struct conf_zone {
 	int64_t catalog;            /*!< conf_catalog_t: this zone is an RFC 9432 catalog */
 	char *catalog_group;        /*!< group property of this zone as a member of our produced catalog */
 	char *catalog_template;     /*!< consumer: template (by id) for members without a matching group */
+	bool dnssec_signing;        /*!< sign this (primary) zone before it is served (issue 8) */
+	char *dnssec_algorithm;     /*!< NULL: ECDSAP256SHA256 */
+	bool dnssec_nsec3;          /*!< NSEC3 (RFC 9276 parameters) instead of NSEC */
 } conf_zone_t;
 
 /** What a zone entry is to catalog zones (zone.catalog, RFC 9432). */

@@ -18,6 +18,7 @@
 #include "util/fileio.h"
 #include "util/grow.h"
 #include "util/log.h"
+#include "dnssec/dkey.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
 
@@ -28,11 +29,19 @@ typedef struct {
 
 typedef struct {
 	uint8_t origin[DNAME_MAXLEN];
+	bool has_policy;
 	serial_policy_t policy;
+	bool sign;                  /* dnssec-signing */
+	dkey_alg_t alg;
+	bool nsec3;
+	dkey_t **keys;              /* loaded (or made) at the first commit */
+	size_t nkeys;
+	bool keys_tried;
 } primary_policy_t;
 
 struct primary {
 	char *storage;              /* NULL: no journal, history in memory only */
+	char *dnssec_dir;           /* keys.dnssec-directory: <dir>/<zone>/K... */
 	pipeline_opts_t opts;
 	primary_policy_t *policies; /* per-zone serial policies (zone: entries) */
 	size_t npolicies;
@@ -71,13 +80,30 @@ primary_new(const conf_t *conf)
 		primary_free(p);
 		return NULL;
 	}
+	if (conf->keys.dnssec_directory != NULL && (p->dnssec_dir = strdup(conf->keys.dnssec_directory)) == NULL) {
+		primary_free(p);
+		return NULL;
+	}
 	for (size_t i = 0; i < conf->nzone; i++) {
 		const conf_zone_t *cz = &conf->zone[i];
+		primary_policy_t *pol = &p->policies[p->npolicies];
 		uint8_t root = 0;
-		if (cz->serial_policy == 0 ||
-		    dname_from_str(cz->domain, strlen(cz->domain), &root, p->policies[p->npolicies].origin) < 0)
+		if ((cz->serial_policy == 0 && !cz->dnssec_signing) ||
+		    dname_from_str(cz->domain, strlen(cz->domain), &root, pol->origin) < 0)
 			continue;
-		p->policies[p->npolicies++].policy = (serial_policy_t)(cz->serial_policy - 1);
+		dname_lower(pol->origin);
+		pol->has_policy = cz->serial_policy != 0;
+		pol->policy = cz->serial_policy != 0 ? (serial_policy_t)(cz->serial_policy - 1) : 0;
+		pol->sign = cz->dnssec_signing;
+		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
+		pol->nsec3 = cz->dnssec_nsec3;
+		if (pol->sign && pol->alg == 0) {
+			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
+				  cz->dnssec_algorithm);
+			primary_free(p);
+			return NULL;
+		}
+		p->npolicies++;
 	}
 	return p;
 }
@@ -95,19 +121,82 @@ primary_free(primary_t *p)
 		free(p->staged[i]);
 	free(p->staged);
 	free(p->changed);
+	for (size_t i = 0; p->policies != NULL && i < p->npolicies; i++) {
+		for (size_t k = 0; k < p->policies[i].nkeys; k++)
+			dkey_free(p->policies[i].keys[k]);
+		free(p->policies[i].keys);
+	}
 	free(p->policies);
 	free(p->storage);
+	free(p->dnssec_dir);
 	free(p);
 }
 
-/* Pipeline options for one zone: its own serial policy when configured. */
-static pipeline_opts_t
-opts_for(const primary_t *p, const uint8_t *origin)
+/* A signed zone's keys: <dnssec-directory>/<zone>/, one CSK made there when
+ * there is none (0700 directory, 0600 private key). Tried once; a zone
+ * whose keys cannot be had is refused, never served unsigned. */
+static void
+keys_for(primary_t *p, primary_policy_t *pol)
 {
+	char zname[1024], dir[4096], err[1024];
+	if (pol->keys_tried)
+		return;
+	pol->keys_tried = true;
+	dname_to_str(pol->origin, zname, sizeof(zname));
+	size_t zl = strlen(zname);
+	if (zl > 1 && zname[zl - 1] == '.')
+		zname[zl - 1] = '\0';
+	snprintf(dir, sizeof(dir), "%s/%s", p->dnssec_dir != NULL ? p->dnssec_dir : "keys/dnssec", zname);
+	/* Both levels, so a fresh checkout works; 0700: private keys live here. */
+	(void)mkdir(p->dnssec_dir != NULL ? p->dnssec_dir : "keys/dnssec", 0700);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		log_error("zone %s: DNSSEC key directory %s: %s: the zone is not served", zname, dir, strerror(errno));
+		return;
+	}
+	if (dkey_load_dir(dir, pol->origin, &pol->keys, &pol->nkeys, err, sizeof(err)) != 0) {
+		log_error("zone %s: DNSSEC keys: %s: the zone is not served", zname, err);
+		return;
+	}
+	if (pol->nkeys > 0) {
+		log_info("zone %s: %zu DNSSEC key%s from %s", zname, pol->nkeys, pol->nkeys == 1 ? "" : "s", dir);
+		return;
+	}
+	dkey_t *k = NULL;
+	char path[4300];
+	free(pol->keys);
+	pol->keys = calloc(1, sizeof(*pol->keys));
+	if (pol->keys == NULL || dkey_generate(pol->origin, pol->alg, DKEY_FLAGS_KSK, &k) != 0 ||
+	    dkey_save(k, dir, path, sizeof(path), err, sizeof(err)) != 0) {
+		log_error("zone %s: cannot make a DNSSEC key in %s: %s", zname, dir, k != NULL ? err : "key generation failed");
+		dkey_free(k);
+		return;
+	}
+	pol->keys[0] = k;
+	pol->nkeys = 1;
+	log_notice("zone %s: new DNSSEC key (CSK, %s, tag %u): %s", zname, dkey_alg_name(pol->alg), (unsigned)dkey_tag(k),
+		   path);
+}
+
+/* Pipeline options for one zone: its own serial policy and signing when configured. */
+static pipeline_opts_t
+opts_for(primary_t *p, const uint8_t *origin)
+{
+	static dkey_t *const none[1] = { NULL };
 	pipeline_opts_t o = p->opts;
-	for (size_t i = 0; i < p->npolicies; i++)
-		if (dname_eq(p->policies[i].origin, origin))
-			o.policy = p->policies[i].policy;
+	for (size_t i = 0; i < p->npolicies; i++) {
+		primary_policy_t *pol = &p->policies[i];
+		if (!dname_eq(pol->origin, origin))
+			continue;
+		if (pol->has_policy)
+			o.policy = pol->policy;
+		if (pol->sign) {
+			keys_for(p, pol);
+			/* No key: keys set, nkeys 0, so the signing stage refuses the zone. */
+			o.keys = pol->nkeys > 0 ? pol->keys : none;
+			o.nkeys = pol->nkeys;
+			o.nsec3 = pol->nsec3;
+		}
+	}
 	return o;
 }
 
@@ -345,9 +434,12 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 	for (size_t i = 0; i < n; i++) {
 		zone_t *z = (zone_t *)zonedb_at(loaded, i);
 		out[i] = z;
-		journal_t **j = journal_of(p, z->origin, false);
-		if (j == NULL)
+		journal_t **j = journal_of(p, z->origin, false), *nojournal = NULL;
+		pipeline_opts_t zo = opts_for(p, z->origin);
+		if (j == NULL && zo.keys == NULL)
 			continue; /* no storage: the file's serial, history starts now */
+		if (j == NULL)
+			j = &nojournal; /* no storage, but the signing stage still runs */
 		/* Same content as the last published version: serve it at that serial. */
 		uint32_t saved;
 		char hex[65], now_hex[65];
@@ -365,9 +457,18 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		zone_path(p, z->origin, "journal", path, sizeof(path));
 		zone_t *fin = NULL;
 		bool reset = false;
-		pipeline_opts_t zo = opts_for(p, z->origin);
 		if (pipeline_startup(cand, j, path, &p->jl, &zo, &fin, &reset, msg, sizeof(msg)) != 0) {
 			log_error("%s", msg);
+			if (zo.keys != NULL) {
+				/* A zone to be signed is never served unsigned. */
+				char zn[1024] = "?";
+				dname_to_str(z->origin, zn, sizeof(zn));
+				log_error("zone %s is to be signed and cannot be: not served", zn);
+				if (fresh[i])
+					zone_free(cand);
+				fresh[i] = false;
+				out[i] = NULL;
+			}
 			continue;
 		}
 		log_notice("%s", msg);
@@ -383,6 +484,13 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 			state_save(p, fin); /* only when something changed */
 	}
 	state_flush(p);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (out[i] != NULL) {
+			fresh[kept] = fresh[i];
+			out[kept++] = out[i];
+		}
+	n = kept;
 	db = zonedb_from(out, n);
 done:
 	if (db == NULL)

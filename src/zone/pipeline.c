@@ -9,6 +9,7 @@
 #include "dns/msg.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "dnssec/sign.h"
 #include "zone/apply.h"
 #include "zone/diff.h"
 #include "zone/pipeline.h"
@@ -37,6 +38,37 @@ with_serial(zone_t *cand, uint32_t serial, zone_t **out)
 	return zone_set_serial(cand, serial, out);
 }
 
+/* The signing stage: z (unsigned) signed into *out, reusing prev's
+ * signatures of unchanged RRsets. Inception an hour back (clock skew),
+ * refresh when less than half the validity is left. */
+static int
+sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t **out, char *why, size_t whylen)
+{
+	uint32_t validity = o->sig_validity != 0 ? o->sig_validity : 14 * 86400;
+	uint32_t now = (uint32_t)o->now;
+	sign_opts_t so = { .inception = now - 3600, .expiration = now + validity, .nsec3 = o->nsec3, .threads = 2,
+			   .prev = prev, .now = now, .refresh = validity / 2 };
+	return sign_zone(z, o->keys, o->nkeys, &so, out, NULL, why, whylen);
+}
+
+/* with_serial, then the signing stage when the zone is signed; *out is a new
+ * version unless it is cand itself. */
+static int
+finish_version(const zone_t *old, zone_t *cand, uint32_t serial, const pipeline_opts_t *o, zone_t **out, char *why,
+	       size_t whylen)
+{
+	zone_t *v = NULL;
+	int ret = with_serial(cand, serial, &v);
+	if (ret != 0 || o->keys == NULL) {
+		*out = v;
+		return ret;
+	}
+	ret = sign_step(old, v, o, out, why, whylen);
+	if (v != cand)
+		zone_free(v);
+	return ret;
+}
+
 int
 pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_opts_t *o, zone_t **out,
 		char *msg, size_t msglen)
@@ -58,19 +90,30 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 			snprintf(msg, msglen, "zone %s refused: %s", zname, why);
 			return PIPELINE_REFUSED;
 		}
-		ret = with_serial(cand, s, &fin);
-		if (ret != 0)
-			goto fail;
-		snprintf(msg, msglen, "zone %s: serial %u", zname, fin->serial);
+		ret = finish_version(NULL, cand, s, o, &fin, why, sizeof(why));
+		if (ret != 0) {
+			snprintf(msg, msglen, "zone %s refused: %s", zname, why[0] ? why : fl_strerror(ret));
+			return PIPELINE_REFUSED;
+		}
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
 		*out = fin;
 		return PIPELINE_PUBLISH;
 	}
 
-	/* Content first: the serial alone is not content under a generated policy. */
-	ret = zone_diff(old, cand, &cs);
+	/* Content first: the serial alone is not content under a generated policy.
+	 * A signed zone is compared signed: with old's signatures reused, an
+	 * unchanged file signs into old's content exactly. */
+	zone_t *probe = cand;
+	if (o->keys != NULL && (ret = sign_step(old, cand, o, &probe, why, sizeof(why))) != 0) {
+		snprintf(msg, msglen, "zone %s: signing failed (%s), still serving serial %u", zname, why, old->serial);
+		return PIPELINE_REFUSED;
+	}
+	ret = zone_diff(old, probe, &cs);
+	bool same = ret == 0 && changeset_empty(&cs) && soa_same_but_serial(old, probe);
+	if (probe != cand)
+		zone_free(probe);
 	if (ret != 0)
 		goto fail;
-	bool same = changeset_empty(&cs) && soa_same_but_serial(old, cand);
 	changeset_clear(&cs);
 	changeset_init(&cs);
 	if (same && (o->policy != SERIAL_KEEP || cand->serial == old->serial)) {
@@ -84,9 +127,13 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 			 old->serial, why);
 		return PIPELINE_REFUSED;
 	}
-	ret = with_serial(cand, s, &fin);
-	if (ret != 0)
-		goto fail;
+	ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
+	if (ret != 0) {
+		snprintf(msg, msglen, "zone %s: %s, still serving serial %u", zname, why[0] ? why : fl_strerror(ret),
+			 old->serial);
+		fin = NULL;
+		goto fail_quiet;
+	}
 	ret = zone_diff(old, fin, &cs);
 	if (ret != 0)
 		goto fail;
@@ -160,7 +207,9 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 	*reset = false;
 	bool have = *j != NULL && journal_last_serial(*j, &last) == 0 && journal_first_serial(*j, &first) == 0;
 
-	if (have && cand->serial == last) {
+	/* A signed zone is signed anew at start-up: its signatures are not the
+	 * journal's last version's, so that history cannot lead to it. */
+	if (have && cand->serial == last && o->keys == NULL) {
 		/* The journal ends at this version: its changesets are the history. */
 		restore_t r = { NULL, &o->history, 0 };
 		int ret = journal_read_from(*j, first, restore_one, &r);
@@ -179,10 +228,12 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 		ret = serial_next(o->policy, cand->serial, have, last, o->now, &s, why, sizeof(why));
 	if (ret != 0)
 		s = cand->serial; /* cannot happen for generated policies; keep the file's */
+	if (o->keys != NULL && have && !serial_gt(s, last))
+		s = last + 1; /* a new signed version: never a serial secondaries already hold */
 	zone_t *fin = NULL;
-	ret = with_serial(cand, s, &fin);
+	ret = finish_version(NULL, cand, s, o, &fin, why, sizeof(why));
 	if (ret != 0) {
-		snprintf(msg, msglen, "zone %s: %s", zname, fl_strerror(ret));
+		snprintf(msg, msglen, "zone %s: %s", zname, why[0] ? why : fl_strerror(ret));
 		return ret;
 	}
 	if (have) {
@@ -199,9 +250,11 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 		*reset = true;
 		snprintf(msg, msglen, "zone %s: serial %u; the journal ended at serial %u, which is not this version: journal reset (%s)",
 			 zname, fin->serial, last,
-			 o->policy == SERIAL_KEEP ? "the file changed while we were down" : "generated serials continue above it");
+			 o->keys != NULL		  ? "signed anew at start-up"
+			 : o->policy == SERIAL_KEEP ? "the file changed while we were down"
+						    : "generated serials continue above it");
 	} else {
-		snprintf(msg, msglen, "zone %s: serial %u", zname, fin->serial);
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
 	}
 	*out = fin;
 	return 0;

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -18,10 +19,20 @@
 #include "zone/serial.h"
 #include "zone/zone.h"
 
+struct dkey;
+
 typedef struct {
 	serial_policy_t policy;
 	zone_history_limits_t history; /*!< in-memory IXFR history bounds */
-	time_t now;                    /*!< for unixtime / dateserial */
+	time_t now;                    /*!< for unixtime / dateserial, and signature times */
+	/** The signing stage (issue 8): with keys, the candidate is signed after
+	 *  its serial is set, reusing the served version's signatures of
+	 *  unchanged RRsets (sign.h), so the diff, the journal and IXFR carry
+	 *  only what changed. NULL: the zone is not signed. */
+	struct dkey *const *keys;
+	size_t nkeys;
+	bool nsec3;
+	uint32_t sig_validity;         /*!< seconds; 0: 14 days */
 } pipeline_opts_t;
 
 typedef enum {
