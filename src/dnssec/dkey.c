@@ -23,6 +23,7 @@
 #include "dnssec/dkey.h"
 #include "dns/dname.h"
 #include "dns/wire.h"
+#include "util/b64.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
@@ -328,6 +329,15 @@ done:
 
 /* ---- files ---- */
 
+/* The RSA private fields of the v1.3 format, in its order, and OpenSSL's names for them. */
+static const char *const rsa_names[RSA_FIELDS] = { "Modulus", "PublicExponent", "PrivateExponent", "Prime1",
+						   "Prime2", "Exponent1", "Exponent2", "Coefficient" };
+static const char *const rsa_params[RSA_FIELDS] = {
+	OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+	OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+};
+
 /* "Kexample.com.+013+12345": the file stem dnssec-keygen uses (root: "K."). */
 static void
 stem(const dkey_t *k, char *out, size_t len)
@@ -341,37 +351,6 @@ static size_t
 b64(const uint8_t *in, size_t len, char *out)
 {
 	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
-/* Strict base64 (whitespace skipped) into out; the decoded length or -1. */
-static long
-unb64(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-	char *clean = malloc(len + 1);
-	size_t n = 0, pad = 0;
-	long ret = -1;
-	if (clean == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\r' && in[i] != '\n')
-			clean[n++] = in[i];
-	if (n == 0 || n % 4 != 0 || n / 4 * 3 > cap + 2)
-		goto done;
-	pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
-	uint8_t *tmp = malloc(n / 4 * 3);
-	if (tmp == NULL)
-		goto done;
-	int d = EVP_DecodeBlock(tmp, (const unsigned char *)clean, (int)n);
-	if (d >= 0 && (size_t)d - pad <= cap) {
-		memcpy(out, tmp, (size_t)d - pad);
-		ret = (long)((size_t)d - pad);
-	}
-	OPENSSL_cleanse(tmp, n / 4 * 3);
-	free(tmp);
-done:
-	OPENSSL_cleanse(clean, len + 1);
-	free(clean);
-	return ret;
 }
 
 /* Write text to a new file (never over an existing one), fsync'ed. */
@@ -395,13 +374,6 @@ write_new(const char *path, const char *text, size_t len, mode_t mode)
 static int
 private_text(const dkey_t *k, char *out, size_t cap, size_t *len)
 {
-	static const char *const rsa_names[RSA_FIELDS] = { "Modulus", "PublicExponent", "PrivateExponent", "Prime1",
-							   "Prime2", "Exponent1", "Exponent2", "Coefficient" };
-	static const char *const rsa_params[RSA_FIELDS] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-	};
 	uint8_t raw[1024];
 	char enc[1400];
 	size_t rl = 0;
@@ -572,13 +544,6 @@ field(const char *text, const char *name, size_t *vlen, unsigned *line)
 static int
 read_private(dkey_t *k, const char *path, const char *text, char *err, size_t errlen)
 {
-	static const char *const rsa_names[RSA_FIELDS] = { "Modulus", "PublicExponent", "PrivateExponent", "Prime1",
-							   "Prime2", "Exponent1", "Exponent2", "Coefficient" };
-	static const char *const rsa_params[RSA_FIELDS] = {
-		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-	};
 	uint8_t raw[1024];
 	size_t vl;
 	unsigned line = 0;
@@ -602,9 +567,9 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 	switch (k->alg) {
 	case DKEY_ALG_ED25519:
 	case DKEY_ALG_ECDSAP256SHA256: {
-		long n;
+		int n;
 		v = field(text, "PrivateKey", &vl, &line);
-		if (v == NULL || (n = unb64(v, vl, raw, sizeof(raw))) != 32) {
+		if (v == NULL || (n = b64_decode(v, vl, raw, sizeof(raw))) != 32) {
 			seterr(err, errlen, "%s:%u: PrivateKey: %s", path, v != NULL ? line : 1,
 			       v == NULL ? "missing" : "bad base64 or not 32 octets");
 			goto done;
@@ -640,9 +605,9 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 			goto done;
 		}
 		for (size_t i = 0; i < RSA_FIELDS; i++) {
-			long n;
+			int n;
 			v = field(text, rsa_names[i], &vl, &line);
-			if (v == NULL || (n = unb64(v, vl, raw, sizeof(raw))) <= 0) {
+			if (v == NULL || (n = b64_decode(v, vl, raw, sizeof(raw))) <= 0) {
 				seterr(err, errlen, "%s:%u: %s: %s", path, v != NULL ? line : 1, rsa_names[i],
 				       v == NULL ? "missing" : "bad base64");
 				goto done;
