@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /** \file DNSSEC signing keys (see dkey.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -701,60 +700,31 @@ fail:
 	return ret;
 }
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 dkey_load_dir(const char *dir, const uint8_t *zone, dkey_t ***keys, size_t *n, char *err, size_t errlen)
 {
 	char zname[1024], prefix[1100];
 	char **names = NULL;
-	size_t nn = 0, cap = 0;
-	int ret = 0;
+	size_t nn = 0;
 	*keys = NULL;
 	*n = 0;
 	dname_to_str(zone, zname, sizeof(zname));
 	snprintf(prefix, sizeof(prefix), "K%s+", zname);
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		ret = -errno;
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+	int ret = fio_list_dir(dir, prefix, ".private", &names, &nn);
+	if (ret != 0) {
+		seterr(err, errlen, "%s: %s", dir, fl_strerror(ret));
 		return ret;
 	}
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		size_t l = strlen(e->d_name);
-		if (strncasecmp(e->d_name, prefix, strlen(prefix)) != 0 || l < 9 || strcmp(e->d_name + l - 8, ".private") != 0)
-			continue;
-		if (nn == cap) {
-			size_t nc = cap == 0 ? 8 : cap * 2;
-			char **g = realloc(names, nc * sizeof(*g));
-			if (g == NULL)
-				goto nomem;
-			names = g;
-			cap = nc;
-		}
-		if ((names[nn] = strdup(e->d_name)) == NULL)
-			goto nomem;
-		nn++;
+	if (nn > 0 && (*keys = calloc(nn, sizeof(**keys))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		ret = FL_ENOMEM;
 	}
-	if (nn > 0)
-		qsort(names, nn, sizeof(*names), name_cmp);
-	if (nn > 0 && (*keys = calloc(nn, sizeof(**keys))) == NULL)
-		goto nomem;
 	for (size_t i = 0; i < nn && ret == 0; i++) {
 		char path[4200];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if ((ret = dkey_load(path, &(*keys)[*n], err, errlen)) == 0)
 			(*n)++;
 	}
-	goto done;
-nomem:
-	seterr(err, errlen, "out of memory");
-	ret = FL_ENOMEM;
-done:
 	if (ret != 0) {
 		for (size_t i = 0; *keys != NULL && i < *n; i++)
 			dkey_free((*keys)[i]);
@@ -762,9 +732,6 @@ done:
 		*keys = NULL;
 		*n = 0;
 	}
-	for (size_t i = 0; i < nn; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	fio_names_free(names, nn);
 	return ret;
 }

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /** \file The keys of a configuration (see keys.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +9,7 @@
 #include "keys/keys.h"
 #include "tsig/keyfile.h"
 #include "util/err.h"
-
-static int
-keys_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#include "util/fileio.h"
 
 /* Every *.key file of dir, in name order (a stable order makes a duplicate
  * name always blame the same file). */
@@ -23,46 +17,18 @@ static int
 keys_load_dir(tsig_keyring_t *kr, const char *dir, char *err, size_t errlen)
 {
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int ret = 0;
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		ret = -errno;
-		snprintf(err, errlen, "keys.directory %s: %s", dir, strerror(errno));
+	size_t n = 0;
+	int ret = fio_list_dir(dir, "", ".key", &names, &n);
+	if (ret != 0) {
+		snprintf(err, errlen, "keys.directory %s: %s", dir, fl_strerror(ret));
 		return ret;
 	}
-	for (struct dirent *e; (e = readdir(d)) != NULL;) {
-		size_t l = strlen(e->d_name);
-		if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".key") != 0)
-			continue;
-		if (n == cap) {
-			size_t nc = cap == 0 ? 16 : cap * 2;
-			char **g = realloc(names, nc * sizeof(*g));
-			if (g == NULL)
-				goto nomem;
-			names = g;
-			cap = nc;
-		}
-		if ((names[n] = strdup(e->d_name)) == NULL)
-			goto nomem;
-		n++;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), keys_name_cmp);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		ret = tsig_keyring_load_file(kr, path, err, errlen);
 	}
-	goto done;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	ret = FL_ENOMEM;
-done:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	fio_names_free(names, n);
 	return ret;
 }
 

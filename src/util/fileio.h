@@ -36,3 +36,15 @@ int fio_fsync_dir(const char *dir);
 
 /** \brief fsync the directory holding path ("." when it has no slash). \return 0, -errno, FL_ENOMEM. */
 int fio_fsync_parent(const char *path);
+
+/**
+ * \brief The names in dir that begin with prefix (any case) and end with
+ * suffix, dot files left out, in strcmp order (a stable order: a duplicate
+ * key in two files always blames the same one).
+ * \param names  receives a malloc'ed array of n malloc'ed names (fio_names_free)
+ * \return 0, -errno (the directory cannot be read), FL_ENOMEM.
+ */
+int fio_list_dir(const char *dir, const char *prefix, const char *suffix, char ***names, size_t *n);
+
+/** \brief Free what fio_list_dir returned. */
+void fio_names_free(char **names, size_t n);
