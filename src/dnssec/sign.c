@@ -30,15 +30,16 @@ chain_type(uint16_t t)
 	return t == RR_RRSIG || t == RR_NSEC || t == RR_NSEC3 || t == RR_NSEC3PARAM;
 }
 
-/* Every record of z into b, except the ones signing regenerates. */
+/* Every record of z into b, except the ones signing regenerates: all of
+ * them (RRSIG, NSEC, NSEC3, NSEC3PARAM), or with keep_chain only the RRSIGs. */
 static int
-copy_records(zone_builder_t *b, const zone_t *z)
+copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain)
 {
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		const zone_node_t *n = &z->nodes[i];
 		for (uint16_t r = 0; r < n->nrrsets; r++) {
 			const zone_rrset_t *rs = &n->rrsets[r];
-			if (chain_type(rs->type))
+			if (keep_chain ? rs->type == RR_RRSIG : chain_type(rs->type))
 				continue;
 			const uint8_t *rd = rs->rdata;
 			for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
@@ -420,7 +421,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		}
 	/* 1. The records and the DNSKEYs. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false)) != 0)
 		goto fail;
 	for (size_t k = 0; k < nkeys; k++) {
 		size_t len;
@@ -436,7 +437,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 2. The chain, from that version's nodes. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u)) != 0 ||
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false)) != 0 ||
 	    (ret = o->nsec3 ? add_nsec3(b, u, o, &st.chain) : add_nsec(b, u, &st.chain)) != 0)
 		goto fail;
 	ret = finish(b, &v, "chain", err, errlen);
@@ -445,22 +446,8 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 3. The signatures. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v)) != 0)
-		goto fail;
-	/* copy_records leaves the chain out: put it back before the signatures. */
-	for (uint32_t i = 0; i < v->nnodes && ret == 0; i++) {
-		const zone_node_t *n = &v->nodes[i];
-		for (uint16_t r = 0; r < n->nrrsets && ret == 0; r++) {
-			const zone_rrset_t *rs = &n->rrsets[r];
-			if (rs->type != RR_NSEC && rs->type != RR_NSEC3 && rs->type != RR_NSEC3PARAM)
-				continue;
-			const uint8_t *rd = rs->rdata;
-			for (uint16_t k = 0; k < rs->count && ret == 0; k++, rd = msg_rd_next(rd))
-				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
-						       msg_rd_len(rd), 0);
-		}
-	}
-	if (ret != 0 || (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true)) != 0 ||
+	    (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
 		goto fail;
 	ret = finish(b, out, "signatures", err, errlen);
 	b = NULL;
