@@ -110,24 +110,30 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	}
 	ret = zone_diff(old, probe, &cs);
 	bool same = ret == 0 && changeset_empty(&cs) && soa_same_but_serial(old, probe);
-	if (probe != cand)
-		zone_free(probe);
-	if (ret != 0)
-		goto fail;
 	changeset_clear(&cs);
 	changeset_init(&cs);
-	if (same && (o->policy != SERIAL_KEEP || cand->serial == old->serial)) {
+	uint32_t s = cand->serial;
+	if (ret == 0 && same && (o->policy != SERIAL_KEEP || cand->serial == old->serial)) {
 		snprintf(msg, msglen, "zone %s unchanged (serial %u)", zname, old->serial);
-		return PIPELINE_UNCHANGED;
-	}
-	uint32_t s;
-	ret = serial_next(o->policy, cand->serial, true, old->serial, o->now, &s, why, sizeof(why));
-	if (ret != 0) {
+		ret = PIPELINE_UNCHANGED;
+	} else if (ret == 0 && serial_next(o->policy, cand->serial, true, old->serial, o->now, &s, why, sizeof(why)) != 0) {
 		snprintf(msg, msglen, "zone %s changed but refused, still serving serial %u: %s", zname,
 			 old->serial, why);
-		return PIPELINE_REFUSED;
+		ret = PIPELINE_REFUSED;
 	}
-	ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
+	/* The signed probe is the new version when the serial stays the file's
+	 * (serial policy keep): no second signing. */
+	if (ret == 0 && probe != cand && s == cand->serial) {
+		fin = probe;
+	} else {
+		if (probe != cand)
+			zone_free(probe);
+		if (ret < 0)
+			goto fail;
+		if (ret != 0)
+			return ret;
+		ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
+	}
 	if (ret != 0) {
 		snprintf(msg, msglen, "zone %s: %s, still serving serial %u", zname, why[0] ? why : fl_strerror(ret),
 			 old->serial);
