@@ -22,7 +22,6 @@
 
 #include "dns/dname.h"
 #include "server/server.h"
-#include "tsig/keyfile.h"
 #include "server/worker.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -370,20 +369,7 @@ server_new(const conf_t *conf, const tsig_keyring_t *keys, zonedb_t *db, char *e
 	s->sh.tcp_idle_ms = (uint64_t)conf->server.tcp_idle_timeout;
 	s->sh.tcp_max_clients = (uint32_t)conf->server.tcp_max_clients;
 
-	/* Keys are read here, while still root: key files are usually 0600. */
-	tsig_keyring_t *own = NULL;
-	if (keys == NULL) {
-		if ((own = tsig_keyring_new()) == NULL)
-			goto nomem;
-		for (size_t i = 0; i < conf->keys.files.count; i++)
-			if (tsig_keyring_load_file(own, conf->keys.files.v[i], err, errlen) != 0) {
-				tsig_keyring_free(own);
-				goto fail;
-			}
-		keys = own;
-	}
 	srv_policy_t *pol = server_policy_new(s, conf, keys, err, errlen);
-	tsig_keyring_free(own); /* the policy holds its own reference */
 	if (pol == NULL)
 		goto fail;
 	atomic_init(&s->sh.pol, pol);

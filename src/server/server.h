@@ -28,8 +28,8 @@ typedef struct server server_t;
  * \brief Create the workers and open every socket of conf->server.listen.
  * Uses server.workers, udp-max-payload, tcp-idle-timeout, tcp-max-clients,
  * identity and version (copied: conf may be freed afterwards).
- * \param keys TSIG keyring (the server takes its own reference), or NULL to
- *             read keys.files here (while still root)
+ * \param keys TSIG keyring (keys_load; the server takes its own reference),
+ *             or NULL: no keys (every signed request gets BADKEY)
  * \param db   initial snapshot; the server owns it from now on, even on failure
  * \param err  receives one line saying what failed (e.g. which address did not bind)
  * \return server (calls malloc; server_free), or NULL on failure.
