@@ -30,17 +30,14 @@ static const dkey_alg_t algs[] = { DKEY_ALG_ECDSAP256SHA256, DKEY_ALG_ED25519, D
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_dkey.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "test_dkey"), 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 	return 0;
 }
 

@@ -41,8 +41,7 @@ put(const char *name, const char *text)
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_keys.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "test_keys"), 0);
 	char d[128];
 	snprintf(d, sizeof(d), "%s/tsig", dir);
 	assert_int_equal(mkdir(d, 0700), 0);
@@ -57,9 +56,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 	return 0;
 }
 

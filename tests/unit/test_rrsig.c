@@ -182,8 +182,8 @@ test_ldns_signs_we_verify(void **state)
 	zone_error_t zerr;
 	zone_t *z = tu_zone("example.com.", zone_text, &zerr);
 	assert_non_null(z);
-	char dir[64] = "/tmp/test_rrsig.XXXXXX", err[256], path[4096];
-	assert_non_null(mkdtemp(dir));
+	char dir[64], err[256], path[4096];
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "test_rrsig"), 0);
 	rrsig_ctx_t c = { 0 };
 	for (size_t a = 0; a < 3; a++) {
 		dkey_t *k = NULL;
@@ -222,9 +222,7 @@ test_ldns_signs_we_verify(void **state)
 	}
 	rrsig_ctx_free(&c);
 	zone_free(z);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 int

@@ -20,6 +20,23 @@
 #include "util/err.h"
 #include "zone/zone.h"
 
+/* A fresh directory /tmp/<name>.XXXXXX into dir (at least 64 octets); 0 or -1. */
+static inline int
+tu_tmpdir(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/%s.XXXXXX", name);
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+/* Remove a directory made by tu_tmpdir and everything in it; 0 or the shell's status. */
+static inline int
+tu_rmtree(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
 /* Name from text (absolute), asserts on syntax errors. */
 static inline size_t
 tu_name(const char *s, uint8_t *out)
