@@ -41,19 +41,6 @@ is_key(const char *s, size_t len)
 	return true;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Decimal version number: 1 to 9 digits, no sign, no leading zero. */
 static bool
@@ -80,12 +67,12 @@ ctl_req_parse(const char *line, size_t len, ctl_req_t *out, char *err, size_t er
 		len--;
 	memset(out, 0, offsetof(ctl_req_t, buf));
 	if (len + 1 > CTL_REQ_MAX) {
-		set_err(err, errlen, "request longer than %d bytes", CTL_REQ_MAX);
+		fl_errf(err, errlen, "request longer than %d bytes", CTL_REQ_MAX);
 		return FL_ESYNTAX;
 	}
 	for (size_t i = 0; i < len; i++)
 		if (!is_word_char((unsigned char)line[i]) && line[i] != ' ') {
-			set_err(err, errlen, "control character in request");
+			fl_errf(err, errlen, "control character in request");
 			return FL_ESYNTAX;
 		}
 	memcpy(out->buf, line, len);
@@ -100,11 +87,11 @@ ctl_req_parse(const char *line, size_t len, ctl_req_t *out, char *err, size_t er
 		char *sp = memchr(p, ' ', (size_t)(end - p));
 		char *wend = sp != NULL ? sp : end;
 		if (wend == p) {
-			set_err(err, errlen, len == 0 ? "empty request" : "empty argument (two spaces, or a space at an end)");
+			fl_errf(err, errlen, len == 0 ? "empty request" : "empty argument (two spaces, or a space at an end)");
 			return FL_ESYNTAX;
 		}
 		if (n == CTL_MAX_ARGS + 2) {
-			set_err(err, errlen, "too many arguments (at most %d words after the version)", CTL_MAX_ARGS);
+			fl_errf(err, errlen, "too many arguments (at most %d words after the version)", CTL_MAX_ARGS);
 			return FL_ESYNTAX;
 		}
 		*wend = '\0';
@@ -114,15 +101,15 @@ ctl_req_parse(const char *line, size_t len, ctl_req_t *out, char *err, size_t er
 		p = sp + 1;
 	}
 	if (strcmp(words[0], CTL_MAGIC) != 0) {
-		set_err(err, errlen, "not a FLAMECTL request");
+		fl_errf(err, errlen, "not a FLAMECTL request");
 		return FL_ESYNTAX;
 	}
 	if (n < 2 || !parse_version(words[1], strlen(words[1]), &out->version)) {
-		set_err(err, errlen, "bad protocol version");
+		fl_errf(err, errlen, "bad protocol version");
 		return FL_ESYNTAX;
 	}
 	if (n < 3) {
-		set_err(err, errlen, "missing command");
+		fl_errf(err, errlen, "missing command");
 		return FL_ESYNTAX;
 	}
 	out->argc = n - 2;
@@ -410,7 +397,7 @@ parse_record(const char *line, size_t len, unsigned lineno, ctl_rec_t *rec, char
 	const char *tab = memchr(p, '\t', len);
 	size_t tlen = (size_t)((tab != NULL ? tab : end) - p);
 	if (!is_key(p, tlen)) {
-		set_err(err, errlen, "line %u: bad record type (expected [a-z0-9-]+)", lineno);
+		fl_errf(err, errlen, "line %u: bad record type (expected [a-z0-9-]+)", lineno);
 		goto fail;
 	}
 	memcpy(s, p, tlen);
@@ -423,11 +410,11 @@ parse_record(const char *line, size_t len, unsigned lineno, ctl_rec_t *rec, char
 		const char *fend = tab != NULL ? tab : end;
 		const char *eq = memchr(p, '=', (size_t)(fend - p));
 		if (eq == NULL) {
-			set_err(err, errlen, "line %u: field %zu without '='", lineno, k + 1);
+			fl_errf(err, errlen, "line %u: field %zu without '='", lineno, k + 1);
 			goto fail;
 		}
 		if (!is_key(p, (size_t)(eq - p))) {
-			set_err(err, errlen, "line %u: bad key in field %zu (expected [a-z0-9-]+)", lineno, k + 1);
+			fl_errf(err, errlen, "line %u: bad key in field %zu (expected [a-z0-9-]+)", lineno, k + 1);
 			goto fail;
 		}
 		f[k].key = s;
@@ -436,7 +423,7 @@ parse_record(const char *line, size_t len, unsigned lineno, ctl_rec_t *rec, char
 		*s++ = '\0';
 		f[k].val = s;
 		if (!unescape(eq + 1, (size_t)(fend - eq - 1), s)) {
-			set_err(err, errlen, "line %u: bad escape in the value of '%s'", lineno, f[k].key);
+			fl_errf(err, errlen, "line %u: bad escape in the value of '%s'", lineno, f[k].key);
 			goto fail;
 		}
 		s += strlen(s) + 1;
@@ -455,13 +442,13 @@ parse_header(const char *line, size_t len, ctl_resp_t *out, char *err, size_t er
 {
 	const size_t ml = strlen(CTL_MAGIC);
 	if (len < ml + 1 || memcmp(line, CTL_MAGIC " ", ml + 1) != 0) {
-		set_err(err, errlen, "bad header line (not a FLAMECTL answer)");
+		fl_errf(err, errlen, "bad header line (not a FLAMECTL answer)");
 		return FL_ESYNTAX;
 	}
 	const char *v = line + ml + 1, *end = line + len;
 	const char *sp = memchr(v, ' ', (size_t)(end - v));
 	if (sp == NULL || !parse_version(v, (size_t)(sp - v), &out->version)) {
-		set_err(err, errlen, "bad header line (bad version)");
+		fl_errf(err, errlen, "bad header line (bad version)");
 		return FL_ESYNTAX;
 	}
 	const char *st = sp + 1;
@@ -479,7 +466,7 @@ parse_header(const char *line, size_t len, ctl_resp_t *out, char *err, size_t er
 		out->error[tl] = '\0';
 		return 0;
 	}
-	set_err(err, errlen, "bad header line (expected OK or ERR)");
+	fl_errf(err, errlen, "bad header line (expected OK or ERR)");
 	return FL_ESYNTAX;
 }
 
@@ -490,16 +477,16 @@ ctl_resp_parse(const char *data, size_t len, ctl_resp_t *out, char *err, size_t 
 	size_t cap = 0;
 	memset(out, 0, sizeof(*out));
 	if (len > CTL_RESP_MAX) {
-		set_err(err, errlen, "answer longer than %u bytes", CTL_RESP_MAX);
+		fl_errf(err, errlen, "answer longer than %u bytes", CTL_RESP_MAX);
 		return FL_ESYNTAX;
 	}
 	if (memchr(data, '\0', len) != NULL) {
-		set_err(err, errlen, "NUL byte in the answer");
+		fl_errf(err, errlen, "NUL byte in the answer");
 		return FL_ESYNTAX;
 	}
 	/* The end line is what tells a complete answer from a cut one. */
 	if (len < strlen(CTL_END) || memcmp(data + len - strlen(CTL_END), CTL_END, strlen(CTL_END)) != 0) {
-		set_err(err, errlen, "truncated answer (no end line)");
+		fl_errf(err, errlen, "truncated answer (no end line)");
 		return FL_ESYNTAX;
 	}
 	const char *end = data + len - 2; /* the "." line */
@@ -529,7 +516,7 @@ ctl_resp_parse(const char *data, size_t len, ctl_resp_t *out, char *err, size_t 
 	return 0;
 fail:
 	if (ret == FL_ENOMEM)
-		set_err(err, errlen, "out of memory");
+		fl_errf(err, errlen, "out of memory");
 	ctl_resp_free(out);
 	return ret;
 }

@@ -83,18 +83,6 @@ dkey_tag_of(const uint8_t *rdata, size_t len)
 	return (uint16_t)(ac & 0xFFFF);
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- public key in DNSKEY form ---- */
 
@@ -429,7 +417,7 @@ dkey_save(const dkey_t *k, const char *dir, char *path, size_t pathlen, char *er
 		ret = write_new(priv, text, len, 0600);
 	OPENSSL_cleanse(text, sizeof(text));
 	if (ret != 0) {
-		seterr(err, errlen, "%s: %s", priv, ret == FL_EEXIST || ret == -EEXIST ? "exists" : fl_strerror(ret));
+		fl_errf(err, errlen, "%s: %s", priv, ret == FL_EEXIST || ret == -EEXIST ? "exists" : fl_strerror(ret));
 		return ret;
 	}
 	dname_to_str(k->zone, name, sizeof(name));
@@ -441,7 +429,7 @@ dkey_save(const dkey_t *k, const char *dir, char *path, size_t pathlen, char *er
 	ret = write_new(pub, text, (size_t)n, 0644);
 	if (ret != 0) {
 		unlink(priv);
-		seterr(err, errlen, "%s: %s", pub, fl_strerror(ret));
+		fl_errf(err, errlen, "%s: %s", pub, fl_strerror(ret));
 	}
 	return ret;
 }
@@ -471,7 +459,7 @@ read_public(dkey_t *k, const char *path, char *err, size_t errlen)
 	size_t len;
 	int ret = slurp(path, text, sizeof(text), &len);
 	if (ret != 0) {
-		seterr(err, errlen, "%s: %s", path, ret == FL_ELIMIT ? "file too large" : fl_strerror(ret));
+		fl_errf(err, errlen, "%s: %s", path, ret == FL_ELIMIT ? "file too large" : fl_strerror(ret));
 		return ret;
 	}
 	unsigned line = 0;
@@ -484,7 +472,7 @@ read_public(dkey_t *k, const char *path, char *err, size_t errlen)
 		if (ldns_rr_new_frm_str(&rr, l, 0, NULL, NULL) != LDNS_STATUS_OK || ldns_rr_get_type(rr) != LDNS_RR_TYPE_DNSKEY ||
 		    ldns_rr_rd_count(rr) != 4) {
 			ldns_rr_free(rr);
-			seterr(err, errlen, "%s:%u: not a DNSKEY record", path, line);
+			fl_errf(err, errlen, "%s:%u: not a DNSKEY record", path, line);
 			return FL_ESYNTAX;
 		}
 		const ldns_rdf *owner = ldns_rr_owner(rr), *key = ldns_rr_rdf(rr, 3);
@@ -497,7 +485,7 @@ read_public(dkey_t *k, const char *path, char *err, size_t errlen)
 		bool proto_ok = ldns_rdf2native_int8(ldns_rr_rdf(rr, 1)) == 3;
 		if (ol > sizeof(zone) || kl + 4 > sizeof(k->rdata) || !proto_ok) {
 			ldns_rr_free(rr);
-			seterr(err, errlen, "%s:%u: bad DNSKEY (protocol must be 3)", path, line);
+			fl_errf(err, errlen, "%s:%u: bad DNSKEY (protocol must be 3)", path, line);
 			return FL_ESYNTAX;
 		}
 		memcpy(k->zone, zone, ol);
@@ -510,7 +498,7 @@ read_public(dkey_t *k, const char *path, char *err, size_t errlen)
 		ldns_rr_free(rr);
 		return 0;
 	}
-	seterr(err, errlen, "%s: no DNSKEY record", path);
+	fl_errf(err, errlen, "%s: no DNSKEY record", path);
 	return FL_ESYNTAX;
 }
 
@@ -554,12 +542,12 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 
 	const char *v = field(text, "Private-key-format", &vl, &line);
 	if (v == NULL || vl < 4 || strncmp(v, "v1.", 3) != 0) {
-		seterr(err, errlen, "%s:%u: not a private key file (Private-key-format: v1.x)", path, v != NULL ? line : 1);
+		fl_errf(err, errlen, "%s:%u: not a private key file (Private-key-format: v1.x)", path, v != NULL ? line : 1);
 		return FL_ESYNTAX;
 	}
 	v = field(text, "Algorithm", &vl, &line);
 	if (v == NULL || atoi(v) != (int)k->alg) {
-		seterr(err, errlen, "%s:%u: algorithm %d does not match the .key file's %d", path, v != NULL ? line : 1,
+		fl_errf(err, errlen, "%s:%u: algorithm %d does not match the .key file's %d", path, v != NULL ? line : 1,
 		       v != NULL ? atoi(v) : -1, (int)k->alg);
 		return v == NULL ? FL_ESYNTAX : FL_ESEMANTIC;
 	}
@@ -569,7 +557,7 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 		int n;
 		v = field(text, "PrivateKey", &vl, &line);
 		if (v == NULL || (n = b64_decode(v, vl, raw, sizeof(raw))) != 32) {
-			seterr(err, errlen, "%s:%u: PrivateKey: %s", path, v != NULL ? line : 1,
+			fl_errf(err, errlen, "%s:%u: PrivateKey: %s", path, v != NULL ? line : 1,
 			       v == NULL ? "missing" : "bad base64 or not 32 octets");
 			goto done;
 		}
@@ -582,7 +570,7 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 		pt[0] = 0x04;
 		if (k->rdlen != 4 + 64) {
 			ret = FL_ENOTSUP;
-			seterr(err, errlen, "%s: the public key is not a P-256 point", path);
+			fl_errf(err, errlen, "%s: the public key is not a P-256 point", path);
 			goto done;
 		}
 		memcpy(pt + 1, k->rdata + 4, 64);
@@ -607,7 +595,7 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 			int n;
 			v = field(text, rsa_names[i], &vl, &line);
 			if (v == NULL || (n = b64_decode(v, vl, raw, sizeof(raw))) <= 0) {
-				seterr(err, errlen, "%s:%u: %s: %s", path, v != NULL ? line : 1, rsa_names[i],
+				fl_errf(err, errlen, "%s:%u: %s: %s", path, v != NULL ? line : 1, rsa_names[i],
 				       v == NULL ? "missing" : "bad base64");
 				goto done;
 			}
@@ -623,13 +611,13 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 		break;
 	default:
 		ret = FL_ENOTSUP;
-		seterr(err, errlen, "%s: algorithm %d is not supported (ECDSAP256SHA256, ED25519, RSASHA256)", path,
+		fl_errf(err, errlen, "%s: algorithm %d is not supported (ECDSAP256SHA256, ED25519, RSASHA256)", path,
 		       (int)k->alg);
 		goto done;
 	}
 	if (k->pkey == NULL) {
 		ret = FL_ESYNTAX;
-		seterr(err, errlen, "%s: the private key is not valid", path);
+		fl_errf(err, errlen, "%s: the private key is not valid", path);
 		goto done;
 	}
 	/* The EC point came from the .key file: it must be this scalar's
@@ -638,7 +626,7 @@ read_private(dkey_t *k, const char *path, const char *text, char *err, size_t er
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
 	if (ctx == NULL || EVP_PKEY_pairwise_check(ctx) != 1) {
 		ret = FL_ESEMANTIC;
-		seterr(err, errlen, "%s: the private key does not match the public key of the .key file", path);
+		fl_errf(err, errlen, "%s: the private key does not match the public key of the .key file", path);
 		goto done;
 	}
 	ret = 0;
@@ -670,13 +658,13 @@ dkey_load(const char *path, dkey_t **out, char *err, size_t errlen)
 	snprintf(privp, sizeof(privp), "%s.private", base);
 	dkey_t *k = calloc(1, sizeof(*k));
 	if (k == NULL || (text = malloc(DKEY_FILE_MAX)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		fl_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if ((ret = read_public(k, pubp, err, errlen)) != 0)
 		goto fail;
 	if ((ret = slurp(privp, text, DKEY_FILE_MAX, &len)) != 0) {
-		seterr(err, errlen, "%s: %s", privp, ret == FL_ELIMIT ? "file too large" : fl_strerror(ret));
+		fl_errf(err, errlen, "%s: %s", privp, ret == FL_ELIMIT ? "file too large" : fl_strerror(ret));
 		goto fail;
 	}
 	if ((ret = read_private(k, privp, text, err, errlen)) != 0)
@@ -684,7 +672,7 @@ dkey_load(const char *path, dkey_t **out, char *err, size_t errlen)
 	/* The .key file's public key must be the private key's. */
 	dkey_t check = *k;
 	if ((ret = dkey_fill_public(&check)) != 0 || check.rdlen != k->rdlen || memcmp(check.rdata, k->rdata, k->rdlen) != 0) {
-		seterr(err, errlen, "%s: the private key does not match %s", privp, pubp);
+		fl_errf(err, errlen, "%s: the private key does not match %s", privp, pubp);
 		ret = FL_ESEMANTIC;
 		goto fail;
 	}
@@ -712,11 +700,11 @@ dkey_load_dir(const char *dir, const uint8_t *zone, dkey_t ***keys, size_t *n, c
 	snprintf(prefix, sizeof(prefix), "K%s+", zname);
 	int ret = fio_list_dir(dir, prefix, ".private", &names, &nn);
 	if (ret != 0) {
-		seterr(err, errlen, "%s: %s", dir, fl_strerror(ret));
+		fl_errf(err, errlen, "%s: %s", dir, fl_strerror(ret));
 		return ret;
 	}
 	if (nn > 0 && (*keys = calloc(nn, sizeof(**keys))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		fl_errf(err, errlen, "out of memory");
 		ret = FL_ENOMEM;
 	}
 	for (size_t i = 0; i < nn && ret == 0; i++) {

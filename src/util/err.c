@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /** \file Messages for FL_* error codes. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -31,4 +33,15 @@ fl_strerror(int code)
 	if (code < 0 && code > FL_ERR_FLOOR)
 		return strerror(-code);
 	return "unknown error";
+}
+
+void
+fl_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
 
 #define FL_OK 0
 #define FL_ENOMEM (-ENOMEM)
@@ -33,3 +34,8 @@ enum {
  * \brief Message for an error code (never NULL, static storage).
  */
 const char *fl_strerror(int code);
+
+/**
+ * \brief printf into a caller's one-line error buffer; err NULL or errlen 0: nothing.
+ */
+void fl_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
