@@ -2,7 +2,6 @@
 /** \file DNSSEC signing keys (see dkey.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
