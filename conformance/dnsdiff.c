@@ -114,6 +114,8 @@ static rule_t *rules;
 static size_t nrules;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static bool verbose;
+/* -D: every query asks for DNSSEC records (EDNS with DO=1), for signed zones */
+static bool dnssec_all;
 
 static int load_zone_dir(const char *dir);
 static int load_zone(const char *path, const char *origin);
@@ -405,6 +407,11 @@ add_query(const char *qname, uint16_t qtype, uint16_t qclass, int variant)
 					*c = (char)toupper((unsigned char)*c);
 		break;
 	}
+	}
+	if (dnssec_all && qclass == LDNS_RR_CLASS_IN) {
+		if (q->edns == 0)
+			q->edns = 1232;
+		q->dobit = true;
 	}
 	nqueries++;
 	return 0;
@@ -998,6 +1005,12 @@ compare(const resp_t *a, const resp_t *b, unsigned *diff, unsigned rel[F_COUNT])
 #undef CMP
 	for (int s = 0; s < 4; s++) {
 		int f = F_QUESTION + s;
+		/* DNSSEC answers that both servers truncated: what each fitted
+		 * before setting TC differs (RFC 4035 §3.1.1 asks only for TC,
+		 * and the resolver retries over TCP, RFC 2181 §9); the question
+		 * and the header are still compared. */
+		if (dnssec_all && s > 0 && a->tc && b->tc)
+			continue;
 		bool same = a->nsec[s] == b->nsec[s];
 		for (size_t i = 0; same && i < a->nsec[s]; i++)
 			same = strcmp(a->sec[s][i], b->sec[s][i]) == 0;
@@ -1223,7 +1236,8 @@ usage(void)
 		"       dnsdiff -l [-s seed] ZONEDIR   (print the generated queries as dnsperf input)\n"
 		"  Sends generated queries to both servers and compares the answers.\n"
 		"  -m  only queries whose name contains substring (case-insensitive)\n"
-		"  -v  print every query and both answers\n");
+		"  -v  print every query and both answers\n"
+		"  -D  DNSSEC: every IN query with EDNS and DO=1 (for signed zones)\n");
 }
 
 int
@@ -1235,10 +1249,11 @@ main(int argc, char **argv)
 	server_t srv[2] = { { .label = "ref" }, { .label = "test" } };
 	unsigned long seed = 1;
 	int c;
-	while ((c = getopt(argc, argv, "lvs:k:m:A:B:h")) != -1) {
+	while ((c = getopt(argc, argv, "lvDs:k:m:A:B:h")) != -1) {
 		switch (c) {
 		case 'l': list_only = true; break;
 		case 'v': verbose = true; break;
+		case 'D': dnssec_all = true; break;
 		case 's': seed = strtoul(optarg, NULL, 0); break;
 		case 'k': known = optarg; break;
 		case 'm': match = optarg; break;

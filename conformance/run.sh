@@ -196,6 +196,8 @@ BUILD="$BUILD" ./conformance/secondaries.sh || rc=1
 # --- 5. flame-dnsd as the secondary of knotd, named and nsd (NOTIFY, AXFR, IXFR) ----
 BUILD="$BUILD" ./conformance/primaries.sh || rc=1
 BUILD="$BUILD" ./conformance/zonemd.sh || rc=1
+# --- 5b. DNSSEC answers (DO=1) against knotd on third-party-signed zones, validated by delv ----
+BUILD="$BUILD" ./conformance/dnssec.sh || rc=1
 # --- 6. catalog zones (RFC 9432): flame producing for named and knotd, consuming knotd's ----
 BUILD="$BUILD" ./conformance/catalog.sh || rc=1
 # --- 7. TSIG key rotation (new key, switch, retire) under 5 zone edits a second: flame primary, knotd secondary ----

@@ -54,7 +54,14 @@ msg_init(msg_t *m, uint8_t *buf, size_t cap, size_t limit, const uint8_t *query,
 		memcpy(buf + PKT_HDRLEN, query + PKT_HDRLEN, qlen);
 		m->len += qlen;
 		m->qdcount = 1;
-		m->comp[m->ncomp++] = (msg_comp_t){ q->qname, PKT_HDRLEN };
+		/* The question name and its suffixes (the zone's origin is one)
+		 * are the targets most later names point at. A few at most, so
+		 * a name of many labels leaves room in the table for the rest. */
+		size_t off = 0;
+		for (const uint8_t *s = q->qname; *s != 0 && m->ncomp < 16; s += 1u + *s) {
+			m->comp[m->ncomp++] = (msg_comp_t){ s, (uint16_t)(PKT_HDRLEN + off) };
+			off += 1u + *s;
+		}
 	}
 	return 0;
 }

@@ -15,12 +15,14 @@
 #include "dns/pkt.h"
 #include "dns/rrtype.h"
 #include "dns/wire.h"
+#include "query/denial.h"
 #include "query/query.h"
 #include "zone/zone.h"
 
 #define CHAIN_MAX 12   /* CNAME/DNAME hops followed inside a zone */
 #define ANS_MAX 32     /* answer RRsets remembered for additional processing */
 #define ADDL_MAX 32    /* target names already given addresses */
+#define PROOF_MAX 12   /* NSEC/NSEC3 owners queued for the authority section */
 #define DEFAULT_UDP_MAX 1232
 
 typedef struct {
@@ -43,11 +45,97 @@ typedef struct {
 	int nans;
 	const uint8_t *addl[ADDL_MAX];
 	int naddl;
+	/* DNSSEC (DO=1 on a signed zone): RRSIGs go with every RRset, and the
+	 * denial proofs met along the way are queued here, because the answer
+	 * section must be complete before authority records are written. */
+	bool dnssec;
+	denial_mode_t mode;
+	const zone_node_t *proof[PROOF_MAX];
+	int nproof;
+	const zone_node_t *cut; /* a referral's cut: glue goes in last */
 } qctx_t;
 
-/* Put an RRset in answer or authority; on overflow the reply is truncated. */
+static void
+truncate_here(qctx_t *c)
+{
+	c->truncated = true;
+	msg_set_flag(&c->m, PKT_TC);
+}
+
+/*
+ * The RRSIGs at node n covering type, with the TTL the RRset went out with
+ * (RFC 4034 §3: the RRSIG TTL is the covered RRset's). The node's RRSIGs
+ * are one RRset in the version, so the covering ones are picked by their
+ * Type Covered field. All of them or none: when they do not fit, the
+ * answer is truncated (RFC 4035 §3.1.1), unless optional (additional data).
+ */
 static bool
-put(qctx_t *c, int section, const uint8_t *owner, const zone_rrset_t *rs, uint32_t ttl)
+put_sigs(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, uint16_t type, uint32_t ttl,
+	 bool optional)
+{
+	const zone_rrset_t *sig = zone_node_rrset(n, RR_RRSIG);
+	if (sig == NULL)
+		return true;
+	msg_mark_t mark = msg_mark(&c->m);
+	const uint8_t *rd = sig->rdata;
+	for (uint16_t k = 0; k < sig->count; k++, rd = msg_rd_next(rd)) {
+		if (msg_rd_len(rd) < 18 || wire_u16(msg_rd_data(rd)) != type)
+			continue;
+		if (msg_put_rr(&c->m, section, owner, RR_RRSIG, RR_CLASS_IN, ttl, msg_rd_data(rd), msg_rd_len(rd)) != 0) {
+			msg_rollback(&c->m, mark);
+			if (!optional)
+				truncate_here(c);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A node's RRSIG RRset as data (QTYPE=RRSIG, ANY): each RRSIG with the TTL
+ * of the RRset it covers, as it was signed, rather than the lowest TTL of
+ * the node's signatures that the version keeps for the merged set.
+ */
+static bool
+put_rrsig_set(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, const zone_rrset_t *rs)
+{
+	msg_mark_t mark = msg_mark(&c->m);
+	const uint8_t *rd = rs->rdata;
+	for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
+		uint32_t ttl = rs->ttl;
+		if (msg_rd_len(rd) >= 18) {
+			const zone_rrset_t *cov = zone_node_rrset(n, wire_u16(msg_rd_data(rd)));
+			ttl = cov != NULL ? cov->ttl : wire_u32(msg_rd_data(rd) + 4);
+		}
+		if (msg_put_rr(&c->m, section, owner, RR_RRSIG, RR_CLASS_IN, ttl, msg_rd_data(rd), msg_rd_len(rd)) != 0) {
+			msg_rollback(&c->m, mark);
+			truncate_here(c);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Queue the records of a denial proof (written by flush_proofs). */
+static void
+queue_proof(qctx_t *c, int ret, const denial_t *d)
+{
+	if (ret != 0)
+		return; /* hashing failed: the answer goes out without the proof */
+	for (int i = 0; i < d->n; i++) {
+		bool dup = false;
+		for (int k = 0; k < c->nproof; k++)
+			dup |= (c->proof[k] == d->node[i]);
+		if (!dup && c->nproof < PROOF_MAX)
+			c->proof[c->nproof++] = d->node[i];
+	}
+}
+
+/* Put an RRset in answer or authority, with its RRSIGs from node n when
+ * DNSSEC is on (n NULL: unsigned, as a delegation's NS); on overflow the
+ * reply is truncated. */
+static bool
+put(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, const zone_rrset_t *rs, uint32_t ttl)
 {
 	if (c->truncated)
 		return false;
@@ -55,9 +143,15 @@ put(qctx_t *c, int section, const uint8_t *owner, const zone_rrset_t *rs, uint32
 	for (int i = 0; section == MSG_ANSWER && i < c->nans; i++)
 		if (c->ans[i].rs == rs && dname_eq(c->ans[i].owner, owner))
 			return true;
+	if (rs->type == RR_RRSIG && n != NULL)
+		return put_rrsig_set(c, section, owner, n, rs);
+	msg_mark_t mark = msg_mark(&c->m);
 	if (msg_put_rrset(&c->m, section, owner, rs->type, RR_CLASS_IN, ttl, rs->rdata, rs->count) != 0) {
-		c->truncated = true;
-		msg_set_flag(&c->m, PKT_TC);
+		truncate_here(c);
+		return false;
+	}
+	if (c->dnssec && n != NULL && rs->type != RR_RRSIG && !put_sigs(c, section, owner, n, rs->type, ttl, false)) {
+		msg_rollback(&c->m, mark);
 		return false;
 	}
 	if (section == MSG_ANSWER && c->nans < ANS_MAX)
@@ -74,7 +168,19 @@ put_soa_negative(qctx_t *c)
 	size_t off = dname_len(rd);
 	off += dname_len(rd + off);
 	uint32_t minimum = wire_u32(rd + off + 16);
-	put(c, MSG_AUTHORITY, c->z->origin, soa, soa->ttl < minimum ? soa->ttl : minimum);
+	put(c, MSG_AUTHORITY, c->z->origin, c->z->apex, soa, soa->ttl < minimum ? soa->ttl : minimum);
+}
+
+/* The queued NSEC/NSEC3 RRsets and their RRSIGs, in authority. */
+static void
+flush_proofs(qctx_t *c)
+{
+	uint16_t type = c->mode == DENIAL_NSEC3 ? RR_NSEC3 : RR_NSEC;
+	for (int i = 0; i < c->nproof; i++) {
+		const zone_rrset_t *rs = zone_node_rrset(c->proof[i], type);
+		if (rs != NULL && !put(c, MSG_AUTHORITY, c->proof[i]->name, c->proof[i], rs, rs->ttl))
+			return;
+	}
 }
 
 /* Additional A/AAAA for a target name, if it is in this zone. */
@@ -102,9 +208,16 @@ add_addresses(qctx_t *c, const uint8_t *target, bool glue_ok)
 		for (int i = 0; i < c->nans; i++)
 			if (c->ans[i].rs == rs)
 				dup = true;
-		if (!dup)
-			msg_put_rrset(&c->m, MSG_ADDITIONAL, n->name, rs->type, RR_CLASS_IN, rs->ttl,
-				      rs->rdata, rs->count); /* may not fit: optional (RFC 2181 §9) */
+		if (dup)
+			continue;
+		/* May not fit: optional (RFC 2181 §9). Authoritative addresses
+		 * go with their RRSIGs or not at all; glue is never signed. */
+		msg_mark_t mark = msg_mark(&c->m);
+		if (msg_put_rrset(&c->m, MSG_ADDITIONAL, n->name, rs->type, RR_CLASS_IN, rs->ttl, rs->rdata,
+				  rs->count) == 0 &&
+		    c->dnssec && !(n->flags & ZN_NONAUTH) &&
+		    !put_sigs(c, MSG_ADDITIONAL, n->name, n, rs->type, rs->ttl, true))
+			msg_rollback(&c->m, mark);
 	}
 }
 
@@ -136,14 +249,33 @@ additional_for_answers(qctx_t *c)
 	}
 }
 
+/* A referral: the cut's NS (never signed), and with DNSSEC its signed DS
+ * or the proof that there is none (RFC 4035 §3.1.4). Glue comes after the
+ * authority section is complete (referral_glue). */
 static void
 referral(qctx_t *c, const zone_node_t *cut)
 {
 	const zone_rrset_t *ns = zone_node_rrset(cut, RR_NS);
 	if (c->nans == 0)
 		c->m.flags &= (uint16_t)~PKT_AA;
-	if (!put(c, MSG_AUTHORITY, cut->name, ns, ns->ttl))
+	if (!put(c, MSG_AUTHORITY, cut->name, NULL, ns, ns->ttl))
 		return;
+	c->cut = cut;
+	if (!c->dnssec)
+		return;
+	const zone_rrset_t *ds = zone_node_rrset(cut, RR_DS);
+	if (ds != NULL) {
+		put(c, MSG_AUTHORITY, cut->name, cut, ds, ds->ttl);
+	} else {
+		denial_t d;
+		queue_proof(c, denial_no_ds(c->z, cut, &d), &d);
+	}
+}
+
+static void
+referral_glue(qctx_t *c, const zone_node_t *cut)
+{
+	const zone_rrset_t *ns = zone_node_rrset(cut, RR_NS);
 	const uint8_t *rd = ns->rdata;
 	for (uint16_t k = 0; k < ns->count; k++, rd = msg_rd_next(rd))
 		add_addresses(c, msg_rd_data(rd), true);
@@ -177,10 +309,25 @@ static void
 answer_any(qctx_t *c, const uint8_t *owner, const zone_node_t *n)
 {
 	/* RFC 8482 §4.1: over UDP answer one RRset; TCP gets everything. */
+	if (!c->tcp) {
+		/* With DNSSEC the one RRset is the first that holds data (not
+		 * the signatures or the chain), with its RRSIGs. */
+		uint16_t pick = 0;
+		for (uint16_t i = 0; c->dnssec && i < n->nrrsets; i++) {
+			uint16_t t = n->rrsets[i].type;
+			if (t != RR_RRSIG && t != RR_NSEC && t != RR_NSEC3) {
+				pick = i;
+				break;
+			}
+		}
+		put(c, MSG_ANSWER, owner, n, &n->rrsets[pick], n->rrsets[pick].ttl);
+		return;
+	}
 	for (uint16_t i = 0; i < n->nrrsets; i++) {
-		put(c, MSG_ANSWER, owner, &n->rrsets[i], n->rrsets[i].ttl);
-		if (!c->tcp)
-			break;
+		/* With DNSSEC each RRset brings its own RRSIGs. */
+		if (c->dnssec && n->rrsets[i].type == RR_RRSIG && n->nrrsets > 1)
+			continue;
+		put(c, MSG_ANSWER, owner, n, &n->rrsets[i], n->rrsets[i].ttl);
 	}
 }
 
@@ -198,8 +345,15 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 		int below = 0;
 		const zone_node_t *n = zone_find(c->z, name, len);
 		const zone_node_t *enc = n;
-		if (n == NULL)
+		if (n != NULL && denial_hidden(z, n)) {
+			/* An NSEC3 owner is answered as a name that does not exist
+			 * (RFC 5155 §7.2.8): the chain itself covers it. */
+			n = NULL;
+			enc = z->apex;
+			below = 1;
+		} else if (n == NULL) {
 			enc = zone_find_encloser(z, name, len, &below);
+		}
 
 		/* Topmost cut or DNAME above the name (or a cut at it). */
 		const zone_node_t *stop = NULL;
@@ -220,7 +374,7 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 		if (stop != NULL) {
 			/* DNAME (RFC 6672 §3.1): DNAME RRset, synthesized CNAME, continue. */
 			const zone_rrset_t *dn = zone_node_rrset(stop, RR_DNAME);
-			if (!put(c, MSG_ANSWER, stop->name, dn, dn->ttl))
+			if (!put(c, MSG_ANSWER, stop->name, stop, dn, dn->ttl))
 				return RCODE_NOERROR;
 			uint8_t next[DNAME_MAXLEN];
 			int nl = dname_subst(name, len, stop->name_len, msg_rd_data(dn->rdata), next);
@@ -233,8 +387,7 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 			 * form: it must outlive this loop (compression points at it). */
 			if (msg_put_rrset(&c->m, MSG_ANSWER, name, RR_CNAME, RR_CLASS_IN, dn->ttl,
 					  kept_next - 2, 1) != 0) {
-				c->truncated = true;
-				msg_set_flag(&c->m, PKT_TC);
+				truncate_here(c);
 				return RCODE_NOERROR;
 			}
 			/* The CNAME answers a CNAME query; anything else follows it. */
@@ -245,7 +398,10 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 			continue;
 		}
 
+		/* An answer synthesized from a wildcard proves that no closer
+		 * name exists (RFC 4035 §3.1.3.3). */
 		const zone_node_t *data = n;
+		bool wild = (n == NULL);
 		if (n == NULL) {
 			/* RFC 4592: the source of synthesis is '*' below the closest encloser. */
 			if (!(enc->flags & ZN_WILDCHILD))
@@ -263,16 +419,24 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 			if (data->nrrsets == 0)
 				goto nodata;
 			answer_any(c, name, data);
+			if (wild && c->dnssec) {
+				denial_t d;
+				queue_proof(c, denial_wildcard(z, name, len, enc, &d), &d);
+			}
 			return RCODE_NOERROR;
 		}
 		const zone_rrset_t *rs = zone_node_rrset(data, qtype);
+		const zone_rrset_t *cn = rs == NULL ? zone_node_rrset(data, RR_CNAME) : NULL;
+		if ((rs != NULL || cn != NULL) && wild && c->dnssec) {
+			denial_t d;
+			queue_proof(c, denial_wildcard(z, name, len, enc, &d), &d);
+		}
 		if (rs != NULL) {
-			put(c, MSG_ANSWER, name, rs, rs->ttl);
+			put(c, MSG_ANSWER, name, data, rs, rs->ttl);
 			return RCODE_NOERROR;
 		}
-		const zone_rrset_t *cn = zone_node_rrset(data, RR_CNAME);
 		if (cn != NULL) {
-			if (!put(c, MSG_ANSWER, name, cn, cn->ttl))
+			if (!put(c, MSG_ANSWER, name, data, cn, cn->ttl))
 				return RCODE_NOERROR;
 			const uint8_t *target = msg_rd_data(cn->rdata);
 			/* Loop protection: stop at a name already visited. */
@@ -290,9 +454,18 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 		}
 	nodata:
 		put_soa_negative(c);
+		if (c->dnssec) {
+			denial_t d;
+			int r = wild ? denial_wildcard_nodata(z, name, len, enc, data, &d) : denial_nodata(z, name, len, n, &d);
+			queue_proof(c, r, &d);
+		}
 		return RCODE_NOERROR;
 	nxdomain:
 		put_soa_negative(c);
+		if (c->dnssec) {
+			denial_t d;
+			queue_proof(c, denial_nxdomain(z, name, len, &d), &d);
+		}
 		return RCODE_NXDOMAIN;
 	}
 	return RCODE_NOERROR;
@@ -406,6 +579,10 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 	c.nans = 0;
 	c.naddl = 0;
 	c.z = NULL;
+	c.dnssec = false;
+	c.mode = DENIAL_NONE;
+	c.nproof = 0;
+	c.cut = NULL;
 	if (msg_init(&c.m, out, outcap, limit, in, q, q->has_edns) != 0) {
 		/* The question alone does not fit (cannot happen with 512+): drop. */
 		return 0;
@@ -470,11 +647,18 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 		return finish(&c);
 	}
 	c.z = z;
+	/* DNSSEC records only for DO queries (RFC 3225) on signed zones. */
+	c.dnssec = q->has_edns && (q->edns_flags & EDNS_DO) && zone_node_rrset(z->apex, RR_RRSIG) != NULL;
+	c.mode = denial_mode(z);
 	msg_set_flag(&c.m, PKT_AA);
 	if (q->edns_expire)
 		msg_set_expire(&c.m, zone_expire_value(z, (uint64_t)time(NULL)));
 	uint16_t rcode = resolve(&c, q->qname, q->qname_len, q->qtype);
 	msg_set_rcode(&c.m, rcode);
+	if (!c.truncated)
+		flush_proofs(&c);
+	if (!c.truncated && c.cut != NULL)
+		referral_glue(&c, c.cut);
 	if (!c.truncated)
 		additional_for_answers(&c);
 	return finish(&c);

@@ -478,6 +478,52 @@ has_addr(const zone_t *z, const uint8_t *name)
 	return n != NULL && (zone_node_rrset(n, RR_A) != NULL || zone_node_rrset(n, RR_AAAA) != NULL);
 }
 
+/* NSEC3 owners are one 32-character label (base32hex of SHA-1) below the apex. */
+static bool
+is_nsec3_owner(const zone_t *z, const zone_node_t *n)
+{
+	return n->parent == 0 && n->name[0] == 32 && zone_node_rrset(n, RR_NSEC3) != NULL &&
+	       n->name_len == 33u + z->origin_len;
+}
+
+/* The denial index (see zone.h). Equal-length labels under one origin sort
+ * canonically in the order of their bytes, which for base32hex is hash
+ * order, so the NSEC3 owners come out of the node array already sorted. */
+static int
+build_denial_index(zone_t *z)
+{
+	uint32_t n1 = 0, n3 = 0;
+	for (uint32_t i = 0; i < z->nnodes; i++) {
+		if (zone_node_rrset(&z->nodes[i], RR_NSEC) != NULL)
+			n1++;
+		if (is_nsec3_owner(z, &z->nodes[i]))
+			n3++;
+	}
+	if (n1 > 0 && (z->nsec_idx = arena_alloc_array(&z->arena, n1, sizeof(uint32_t))) == NULL)
+		return FL_ENOMEM;
+	if (n3 > 0 && (z->nsec3_idx = arena_alloc_array(&z->arena, n3, sizeof(uint32_t))) == NULL)
+		return FL_ENOMEM;
+	for (uint32_t i = 0; i < z->nnodes; i++) {
+		if (zone_node_rrset(&z->nodes[i], RR_NSEC) != NULL)
+			z->nsec_idx[z->nnsec++] = i;
+		if (is_nsec3_owner(z, &z->nodes[i]))
+			z->nsec3_idx[z->nnsec3++] = i;
+	}
+	/* RFC 5155 §4: NSEC3PARAM with hash algorithm 1 and flags 0. */
+	const zone_rrset_t *p = zone_node_rrset(z->apex, RR_NSEC3PARAM);
+	const uint8_t *rd = p != NULL ? p->rdata : NULL;
+	for (uint16_t k = 0; p != NULL && k < p->count; k++, rd = msg_rd_next(rd)) {
+		const uint8_t *d = msg_rd_data(rd);
+		uint16_t l = msg_rd_len(rd);
+		if (l >= 5 && d[0] == 1 && d[1] == 0 && 5u + d[4] <= l) {
+			z->nsec3param = d;
+			z->nsec3param_len = (uint16_t)(5u + d[4]);
+			break;
+		}
+	}
+	return 0;
+}
+
 /* Zone-level checks on the finished version; node_src holds the source of
  * the first record of each node for error reports. */
 static int
@@ -809,6 +855,9 @@ zone_builder_finish(zone_builder_t *b, zone_t **out, zone_error_t *err)
 	z->soa = zone_node_rrset(z->apex, RR_SOA);
 	ret = validate(b, z, node_src, err);
 	if (ret != 0)
+		goto fail;
+	ret = FL_ENOMEM;
+	if (build_denial_index(z) != 0)
 		goto fail;
 	{
 		/* serial: after MNAME and RNAME */

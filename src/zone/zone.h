@@ -87,6 +87,18 @@ struct zone {
 	 * published), so a snapshot of 10,000 zones rebuilds its index
 	 * without hashing every name again. */
 	uint32_t origin_hash;
+	/* DNSSEC denial index, built with the version (empty when unsigned):
+	 * the nodes that own an NSEC RRset, in canonical order, and the NSEC3
+	 * owners (one hashed label below the apex), in hash order, so the
+	 * record covering a name is a binary search away rather than a walk
+	 * back over glue, empty non-terminals and unrelated subtrees. */
+	uint32_t *nsec_idx;          /*!< node indices (arena) */
+	uint32_t *nsec3_idx;         /*!< node indices (arena) */
+	uint32_t nnsec, nnsec3;
+	/** The NSEC3 parameters answers hash names with: the apex NSEC3PARAM's
+	 *  rdata (algorithm, flags, iterations, salt length, salt), or NULL. */
+	const uint8_t *nsec3param;
+	uint16_t nsec3param_len;
 	arena_t arena;
 };
 
