@@ -21,11 +21,13 @@
 # catalog.flame.invalid.; NS2 and NS3 consume it (issue 5), so a new zone
 # file needs no config change anywhere.
 #
-# Usage: scripts/cluster.sh up [--zones DIR] [--run DIR] [--loopback] | down [--run DIR]
+# Usage: scripts/cluster.sh up [--zones DIR] [--run DIR] [--loopback] [--sign ZONE]... | down [--run DIR]
 #        | status [--run DIR] | check   (exit 0 when namespaces and wireguard-go can be used)
 # --loopback: where namespaces cannot be used (not root, no wireguard-go):
 # the three nodes on 127.0.0.11-13 port 5300 in the host namespace, no
 # tunnel (transfers still need the TSIG key); the same configs otherwise.
+# --sign ZONE: NS1 signs that zone (DNSSEC, docs/dnssec.md) before serving
+# it, with keys made in its key directory; NS2 and NS3 transfer it signed.
 # up and down are idempotent. Generated keys: keys/wg/, keys/tsig/cluster.key
 # (git-ignored). State, configs and logs: run/cluster/ (or --run DIR).
 # Environment: BUILD (default build).
@@ -44,6 +46,7 @@ BLACKHOLE_METRIC=4242
 CATALOG=catalog.flame.invalid.
 LOOPBACK=0
 PORT=53
+SIGN=""
 
 # Public and tunnel address of node n (the same on loopback).
 pub() { if [ "$LOOPBACK" = 1 ]; then echo "127.0.0.1$1"; else echo "$PUB.$1"; fi; }
@@ -99,7 +102,7 @@ server:
 log: { level: info }
 # Each node has its own key directory, as separate machines would: a key
 # rotation (docs/key-rotation.md) changes them node by node.
-keys: { directory: $d/keys }
+keys: { directory: $d/keys, dnssec-directory: $d/dnssec }
 control: { socket: $d/control.sock }
 cluster:
   nodes: [ "ns1 $(pub 1)@$PORT", "ns2 $(pub 2)@$PORT", "ns3 $(pub 3)@$PORT" ]
@@ -114,6 +117,10 @@ zone:
   - domain: $CATALOG
     catalog: producer
 YAML
+		local z
+		for z in $SIGN; do
+			echo "  - { domain: $z, dnssec-signing: true }"
+		done
 	else
 		cat <<YAML
 zones: { directory: $d/zones, storage: $d/storage, role: secondary }
@@ -287,6 +294,7 @@ while [ $# -gt 0 ]; do
 	--zones) ZONES=$(cd "$2" && pwd) || die "no such directory: $2"; shift 2 ;;
 	--run) mkdir -p "$2" && RUN=$(cd "$2" && pwd); shift 2 ;;
 	--loopback) LOOPBACK=1; PORT=5300; shift ;;
+	--sign) SIGN="$SIGN $2"; shift 2 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -295,5 +303,5 @@ up) up ;;
 down) down ;;
 status) status ;;
 check) usable ;;
-*) echo "usage: $0 up [--zones DIR] [--run DIR] [--loopback] | down [--run DIR] | status [--run DIR] | check" >&2; exit 2 ;;
+*) echo "usage: $0 up [--zones DIR] [--run DIR] [--loopback] [--sign ZONE]... | down [--run DIR] | status [--run DIR] | check" >&2; exit 2 ;;
 esac

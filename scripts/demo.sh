@@ -23,13 +23,17 @@ fi
 first=example.com
 [ -f "$ZONES/$first.zone" ] || first=$(basename "$(ls "$ZONES"/*.zone | head -n1)" .zone)
 
+# One zone is signed by NS1 (DNSSEC, docs/dnssec.md) to show the signed path.
+signed=example.net
+SIGNED=""
+[ -f "$ZONES/$signed.zone" ] && SIGNED="--sign $signed"
 if ./scripts/cluster.sh check; then
-	./scripts/cluster.sh up --zones "$ZONES" --run "$RUN" || exit 1
+	./scripts/cluster.sh up --zones "$ZONES" --run "$RUN" $SIGNED || exit 1
 	N2=203.0.113.2 P=53 TUN1=198.51.100.1 TUN2=198.51.100.2
 else
 	echo "demo: network namespaces or wireguard-go cannot be used here (needs root and wireguard-go):"
 	echo "demo: running the three nodes on loopback instead, without the WireGuard tunnel."
-	./scripts/cluster.sh up --loopback --zones "$ZONES" --run "$RUN" || exit 1
+	./scripts/cluster.sh up --loopback --zones "$ZONES" --run "$RUN" $SIGNED || exit 1
 	N2=127.0.0.12 P=5300 TUN1="" TUN2=127.0.0.12
 fi
 SECRET=$(sed -n 's/.*secret "\(.*\)";/\1/p' keys/tsig/cluster.key)
@@ -44,6 +48,12 @@ Try:
   build/flamectl -s $RUN/ns2/control.sock zones            # NS2's zones: serial, last transfer, next refresh
   build/flamectl -s $RUN/ns1/control.sock key list         # the TSIG keys in force (docs/key-rotation.md)
 EOT
+if [ -n "$SIGNED" ]; then
+	cat <<EOT
+  dig @$N2 -p $P +dnssec $signed SOA                # signed by NS1 (DNSSEC): RRSIGs served by NS2 too
+  dig @$N2 -p $P +dnssec nope.$signed A             # NXDOMAIN with its signed NSEC proof
+EOT
+fi
 if [ -n "$TUN1" ]; then
 	cat <<EOT
   kdig @$N2 $first AXFR -y hmac-sha256:cluster-key:$SECRET

@@ -444,6 +444,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		uint32_t saved;
 		char hex[65], now_hex[65];
 		zone_t *cand = z;
+		char path[4096], msg[1600];
 		bool had_state = state_load(p, z->origin, &saved, hex);
 		bool same = had_state && content_digest(z, now_hex) == 0 && strcmp(hex, now_hex) == 0;
 		if (same && saved != z->serial) {
@@ -453,7 +454,24 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 				fresh[i] = true;
 			}
 		}
-		char path[4096], msg[1600];
+		if (had_state && (zo.keys != NULL || !same) && !serial_gt(cand->serial, saved)) {
+			/* Not the version last served at that serial: signed anew, or
+			 * other content (signing turned off, a file edited while we were
+			 * down without raising its serial). Secondaries may hold that
+			 * serial, so this one goes above it, even with an empty journal. */
+			zone_t *c3 = NULL;
+			if (zo.keys == NULL) {
+				dname_to_str(z->origin, msg, sizeof(msg));
+				log_warning("zone %s: the file's serial %u is not above %u, the last one served with other content: serving %u",
+					    msg, cand->serial, saved, saved + 1);
+			}
+			if (zone_set_serial(cand, saved + 1, &c3) == 0) {
+				if (fresh[i])
+					zone_free(cand);
+				cand = c3;
+				fresh[i] = true;
+			}
+		}
 		zone_path(p, z->origin, "journal", path, sizeof(path));
 		zone_t *fin = NULL;
 		bool reset = false;

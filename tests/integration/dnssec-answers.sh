@@ -14,7 +14,9 @@
 #  3. an edit: the added name validates, the removed name is a validated
 #     NXDOMAIN, on the primary and on a flame secondary fed by IXFR;
 #  4. a damaged answer is caught: delv with another zone's key as trust
-#     anchor refuses (the test can fail).
+#     anchor refuses (the test can fail);
+#  5. signing turned off and on again across restarts: each time a serial
+#     above the last one served, and the secondary follows.
 # Ports 15423-15424.
 source "$(dirname "$0")/lib/common.bash"
 PORT=15423
@@ -143,6 +145,28 @@ done
 grep example.com "$T/ta.conf" | sed 's/example\.com\./example.net./' | { echo "trust-anchors {"; cat; echo "};"; } >"$T/wrong.conf"
 check_match "a wrong trust anchor is refused" "resolution failed|no valid|insecurity proof failed|broken trust chain" \
 	"$(dv $PORT example.net "mail.example.net" A "$T/wrong.conf")"
+
+# 5. signing turned off, then on again, across restarts: each time a serial
+#    above the last one served, so the secondary follows (it never keeps a
+#    signed copy at a serial the primary serves unsigned, or the reverse)
+last=$(soa $PORT example.com)
+stop_daemon
+sed -i 's/{ domain: example.com, dnssec-signing: true }/{ domain: example.com }/' "$T/p.yaml"
+start_daemon -c "$T/p.yaml"
+wait_ready 127.0.0.1 $PORT || finish
+off=$(soa $PORT example.com)
+check_match "signing off: a serial above $last" "^[0-9]+$" "$([ "$off" -gt "$last" ] 2>/dev/null && echo "$off")"
+wait_serial $SPORT example.com "$off"
+check "signing off: the secondary serves it unsigned" "$off 0" \
+	"$(soa $SPORT example.com) $(kdig @127.0.0.1 -p $SPORT +dnssec +time=1 +retry=0 example.com SOA | grep -c RRSIG)"
+stop_daemon
+sed -i 's/{ domain: example.com }/{ domain: example.com, dnssec-signing: true }/' "$T/p.yaml"
+start_daemon -c "$T/p.yaml"
+wait_ready 127.0.0.1 $PORT || finish
+on=$(soa $PORT example.com)
+check_match "signing on again: a serial above $off" "^[0-9]+$" "$([ "$on" -gt "$off" ] 2>/dev/null && echo "$on")"
+wait_serial $SPORT example.com "$on"
+expect "signing on again, secondary" $SPORT example.com "mail.example.com" A "$V"
 kill -TERM "$SPID"
 wait "$SPID"
 SPID=""

@@ -30,3 +30,18 @@ wait_serial() {
 	done
 	return 1
 }
+
+# axfr NODE ZONE: canonical AXFR over the tunnel (from ns1), TSIG stripped;
+# needs SECRET (the cluster key's secret)
+axfr() {
+	ip netns exec ns1 kdig @198.51.100."$1" -y "hmac-sha256:cluster-key:$SECRET" +time=3 +retry=0 "$2" AXFR 2>/dev/null |
+		grep -v '^;' | awk 'NF && $4 != "TSIG"' | sort -u
+}
+# same_axfr NODE ZONE: "same, N records" when NODE's AXFR equals NS1's and
+# is not empty (two failed transfers must not look equal)
+same_axfr() {
+	local a b
+	a=$(axfr 1 "$2")
+	b=$(axfr "$1" "$2")
+	if [ -z "$a" ]; then echo "ns1's AXFR failed"; elif [ "$a" != "$b" ]; then echo "differs"; else echo "same, $(wc -l <<<"$a") records"; fi
+}
