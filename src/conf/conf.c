@@ -218,6 +218,8 @@ static const conf_item_t conf_zone_items[] = {
 	{ "dnssec-signing", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_signing), NULL },
 	{ "dnssec-algorithm", CONF_T_STR, 1, 32, NULL, NULL, offsetof(conf_zone_t, dnssec_algorithm), NULL },
 	{ "dnssec-nsec3", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3), NULL },
+	/* RFC 8976: an apex ZONEMD over each published version (primary zones). */
+	{ "zonemd", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, zonemd), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -900,7 +902,7 @@ conf_walk(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c)
 	return 0;
 }
 
-/* Rules across entries that no single row can check (RFC 9432 roles). */
+/* Rules across entries that no single row can check (RFC 9432 roles, options of primary zones only). */
 static int
 conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 {
@@ -923,6 +925,12 @@ conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 		if (z->catalog == CONF_CATALOG_CONSUMER && conf_zone_role(c, i) != CONF_ROLE_SECONDARY) {
 			snprintf(ctx->err, ctx->errlen, "%s: zone %s: a consumed catalog must have role secondary", ctx->name,
 				 z->domain);
+			return FL_ESYNTAX;
+		}
+		/* A secondary serves the primary's data as it came: it verifies ZONEMD, never makes one. */
+		if (z->zonemd && conf_zone_role(c, i) != CONF_ROLE_PRIMARY) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: zonemd applies to primary zones (a secondary verifies the primary's ZONEMD)",
+				 ctx->name, z->domain);
 			return FL_ESYNTAX;
 		}
 		if (z->catalog_template != NULL && conf_template_find(c, z->catalog_template) == NULL) {

@@ -15,6 +15,15 @@
  * its own scratch space; the result is a new version built like any other
  * (zone_builder), so it is validated by the same checks. With the previous
  * signed version (o->prev) the signatures of unchanged RRsets are reused.
+ *
+ * ZONEMD (o->zonemd_hash): a placeholder ZONEMD of the final length goes
+ * into the first build, so the chain lists it; after the third build the
+ * digest (which leaves out the apex ZONEMD and the RRSIGs over it) is
+ * computed and written over the placeholder's digest, and the ZONEMD
+ * RRset's RRSIGs are made again over it. Those bytes are replaced in place,
+ * in the version sign_zone just built and nobody else has seen: same
+ * lengths, and no key set with two keys of one algorithm and tag is
+ * accepted, so the order of the RRSIG RRset cannot change.
  */
 #pragma once
 
@@ -34,6 +43,12 @@ typedef struct sign_opts {
 	uint8_t saltlen;
 	bool optout;              /*!< NSEC3 opt-out: no NSEC3 for delegations without DS */
 	uint32_t dnskey_ttl;      /*!< 0: the SOA's TTL */
+	/** RFC 8976: 0, or ZONEMD_HASH_SHA384 / ZONEMD_HASH_SHA512: an apex
+	 *  ZONEMD RRset (scheme SIMPLE, serial = the SOA's, TTL the SOA's)
+	 *  over the signed version, listed in the apex NSEC/NSEC3 bitmap and
+	 *  signed like any apex RRset. Signing always drops the unsigned
+	 *  version's own apex ZONEMD: its digest cannot match the signed zone. */
+	uint8_t zonemd_hash;
 	unsigned threads;         /*!< signing threads, 0 or 1: the calling thread only */
 	/** Incremental signing: the previous signed version. An RRset whose
 	 *  owner, type, TTL and rdata are unchanged there keeps its RRSIG (made
@@ -60,7 +75,8 @@ typedef struct sign_stats {
  * \param keys   at least one key of z's zone
  * \param out    receives the signed version (free with zone_free)
  * \param err    one line on failure
- * \return 0, FL_EINVAL (no key, a key of another zone, bad times), FL_ENOMEM,
+ * \return 0, FL_EINVAL (no key, a key of another zone, two keys with one
+ * algorithm and key tag, bad times, an unsupported zonemd_hash), FL_ENOMEM,
  * FL_ENOTSUP (a signature failed), FL_ESEMANTIC (the signed version did not build).
  */
 int sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, zone_t **out,

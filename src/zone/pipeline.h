@@ -33,6 +33,13 @@ typedef struct {
 	size_t nkeys;
 	bool nsec3;
 	uint32_t sig_validity;         /*!< seconds; 0: 14 days */
+	/** RFC 8976: 0, or ZONEMD_HASH_SHA384 / _SHA512: every published
+	 *  version carries an apex ZONEMD (scheme SIMPLE). Signed zones get it
+	 *  from the signer (listed in the chain, signed); unsigned ones after
+	 *  the serial is set, at the cost of one more rebuild of the version. A
+	 *  candidate that differs from the served version only in its apex
+	 *  ZONEMD is unchanged. */
+	uint8_t zonemd_hash;
 } pipeline_opts_t;
 
 typedef enum {

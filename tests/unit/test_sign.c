@@ -9,7 +9,9 @@
  * key (KSK: DNSKEY only), every RRSIG checked with rrsig_check, and
  * incremental signing: after adding or removing a name only the changed
  * RRsets, the SOA and the neighbouring chain records get new signatures,
- * all others are byte-for-byte the previous ones.
+ * all others are byte-for-byte the previous ones. ZONEMD on a signed zone:
+ * listed in the apex bitmap, signed, verified by zonemd_verify, a changed
+ * byte elsewhere is a mismatch, an unchanged zone signs into the same bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,8 @@
 #include "dnssec/sign.h"
 #include "tu.h"
 #include "util/err.h"
+#include "zone/apply.h"
+#include "zone/zonemd.h"
 
 #define NOW 1800000000u
 
@@ -54,10 +58,11 @@ key(const zone_t *z, uint16_t flags)
 }
 
 static zone_t *
-sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st)
+sign_md(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st,
+	uint8_t zonemd)
 {
 	sign_opts_t o = { .inception = NOW - 3600, .expiration = NOW + 86400 * 14, .nsec3 = nsec3, .optout = optout,
-			  .threads = 2, .prev = prev, .now = NOW, .refresh = 86400 * 7 };
+			  .threads = 2, .prev = prev, .now = NOW, .refresh = 86400 * 7, .zonemd_hash = zonemd };
 	zone_t *s = NULL;
 	char err[256];
 	int r = sign_zone(z, keys, n, &o, &s, st, err, sizeof(err));
@@ -65,6 +70,12 @@ sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zo
 		print_error("%s\n", err);
 	assert_int_equal(r, 0);
 	return s;
+}
+
+static zone_t *
+sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st)
+{
+	return sign_md(z, keys, n, nsec3, optout, prev, st, 0);
 }
 
 static const zone_node_t *
@@ -323,6 +334,100 @@ test_incremental(void **state)
 	dkey_free(k);
 }
 
+/* The apex NSEC or NSEC3 bitmap of s lists type. */
+static bool
+apex_bitmap_has(const zone_t *s, uint16_t type)
+{
+	const zone_rrset_t *ns = zone_node_rrset(s->apex, RR_NSEC);
+	if (ns != NULL) {
+		size_t pos = 0;
+		uint8_t nm[DNAME_MAXLEN];
+		assert_true(dname_unpack(msg_rd_data(ns->rdata), msg_rd_len(ns->rdata), &pos, nm, false) > 0);
+		return nsec_bitmap_has(msg_rd_data(ns->rdata) + pos, msg_rd_len(ns->rdata) - pos, type);
+	}
+	uint8_t h[NSEC3_HASHLEN], owner[DNAME_MAXLEN];
+	assert_int_equal(nsec3_hash(s->origin, NULL, 0, 0, h), 0);
+	assert_true(nsec3_owner(h, s->origin, owner) > 0);
+	const zone_node_t *n = zone_find(s, owner, dname_len(owner));
+	assert_non_null(n);
+	const zone_rrset_t *r3 = zone_node_rrset(n, RR_NSEC3);
+	assert_non_null(r3);
+	const uint8_t *d = msg_rd_data(r3->rdata);
+	size_t off = 5 + d[4]; /* alg, flags, iterations, salt */
+	off += 1 + d[off];     /* hash */
+	return nsec_bitmap_has(d + off, msg_rd_len(r3->rdata) - off, type);
+}
+
+/* ZONEMD (RFC 8976) on signed zones, NSEC and NSEC3, CSK and KSK + ZSK, SHA-384 and SHA-512. */
+static void
+test_zonemd(void **state)
+{
+	zone_error_t zerr;
+	zone_t *z = tu_zone("example.com.", base, &zerr);
+	/* the unsigned zone's own apex ZONEMD is dropped and replaced */
+	char text[4096];
+	snprintf(text, sizeof(text), "%sexample.com. 300 IN ZONEMD 1 1 1 %0*d\n", base, 96, 0);
+	zone_t *zmd = tu_zone("example.com.", text, &zerr);
+	assert_non_null(zmd);
+	dkey_t *k[2] = { key(z, DKEY_FLAGS_KSK), key(z, DKEY_FLAGS_ZSK) };
+	for (int v = 0; v < 4; v++) {
+		bool nsec3 = v & 1;
+		size_t nk = (v & 2) ? 2 : 1;
+		uint8_t alg = (v & 2) ? ZONEMD_HASH_SHA512 : ZONEMD_HASH_SHA384;
+		sign_stats_t st, st2;
+		zone_t *s = sign_md(v == 0 ? zmd : z, k, nk, nsec3, false, NULL, &st, alg);
+		size_t nsig;
+		check_sigs(s, k, nk, &nsig); /* the ZONEMD RRSIG included */
+		const zone_rrset_t *md = zone_node_rrset(s->apex, RR_ZONEMD);
+		assert_non_null(md);
+		assert_int_equal(md->count, 1);
+		assert_int_equal(md->ttl, 300);
+		assert_int_equal(msg_rd_len(md->rdata), 6 + (alg == ZONEMD_HASH_SHA384 ? 48 : 64));
+		assert_int_equal(wire_u32(msg_rd_data(md->rdata)), 1);
+		assert_true(apex_bitmap_has(s, RR_ZONEMD));
+		zonemd_status_t zs;
+		char why[256];
+		assert_int_equal(zonemd_verify(s, &zs, why, sizeof(why)), 0);
+		assert_int_equal(zs, ZONEMD_VALID);
+		/* re-signed unchanged with s as prev: the same bytes, ZONEMD RRSIG reused */
+		zone_t *again = sign_md(z, k, nk, nsec3, false, s, &st2, alg);
+		assert_true(zone_equal(s, again));
+		assert_int_equal(st2.rrsigs, 1); /* only the placeholder's, thrown away */
+		zone_free(again);
+		/* one byte of another record (unsigned glue, so only ZONEMD can tell) changed: a mismatch */
+		const zone_node_t *g = node(s, "ns.insecure.example.com.");
+		zone_rrset_t *a = (zone_rrset_t *)zone_node_rrset(g, RR_A);
+		a->rdata[2 + 3] ^= 1;
+		assert_int_equal(zonemd_verify(s, &zs, why, sizeof(why)), FL_ESEMANTIC);
+		assert_non_null(strstr(why, "mismatch"));
+		zone_free(s);
+	}
+	/* incremental: a changed record changes the ZONEMD and its RRSIG, and little else */
+	snprintf(text, sizeof(text), "%s", base);
+	strstr(text, " 1 3600")[1] = '2';
+	strcat(text, "new.example.com. 300 IN A 192.0.2.77\n");
+	zone_t *z1 = tu_zone("example.com.", text, &zerr);
+	sign_stats_t st0, st1;
+	zone_t *s0 = sign_md(z, k, 1, false, false, NULL, &st0, ZONEMD_HASH_SHA384);
+	zone_t *s1 = sign_md(z1, k, 1, false, false, s0, &st1, ZONEMD_HASH_SHA384);
+	/* SOA, new's A, new's NSEC, mail's NSEC, and the ZONEMD: the placeholder's and the final one */
+	assert_int_equal(st1.rrsigs, 6);
+	assert_int_equal(new_sigs(s0, s1), 5);
+	zonemd_status_t zs;
+	assert_int_equal(zonemd_verify(s1, &zs, NULL, 0), 0);
+	assert_int_equal(zs, ZONEMD_VALID);
+	assert_int_equal(wire_u32(msg_rd_data(zone_node_rrset(s1->apex, RR_ZONEMD)->rdata)), 2);
+	size_t nsig;
+	check_sigs(s1, k, 1, &nsig);
+	zone_free(s0);
+	zone_free(s1);
+	zone_free(z1);
+	zone_free(zmd);
+	zone_free(z);
+	dkey_free(k[0]);
+	dkey_free(k[1]);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -352,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_nsec_chain),
 		cmocka_unit_test(test_nsec3_chain),
 		cmocka_unit_test(test_incremental),
+		cmocka_unit_test(test_zonemd),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
