@@ -220,6 +220,8 @@ static const conf_item_t conf_zone_items[] = {
 	{ "dnssec-nsec3", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3), NULL },
 	/* RFC 8976: an apex ZONEMD over each published version (primary zones). */
 	{ "zonemd", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, zonemd), NULL },
+	/* RFC 7344: CDS (SHA-256) and CDNSKEY of the SEP keys at the apex, for the parent. */
+	{ "dnssec-cds", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_cds), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -931,6 +933,10 @@ conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 		if (z->zonemd && conf_zone_role(c, i) != CONF_ROLE_PRIMARY) {
 			snprintf(ctx->err, ctx->errlen, "%s: zone %s: zonemd applies to primary zones (a secondary verifies the primary's ZONEMD)",
 				 ctx->name, z->domain);
+			return FL_ESYNTAX;
+		}
+		if (z->dnssec_cds && !z->dnssec_signing) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: dnssec-cds needs dnssec-signing: true", ctx->name, z->domain);
 			return FL_ESYNTAX;
 		}
 		if (z->catalog_template != NULL && conf_template_find(c, z->catalog_template) == NULL) {

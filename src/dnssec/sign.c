@@ -32,18 +32,19 @@ chain_type(uint16_t t)
 }
 
 /* Apex RRsets of the unsigned version that signing replaces with its own:
- * the ZONEMD (stale once the zone is signed). */
+ * the ZONEMD (stale once the zone is signed), and with o->cds the CDS and CDNSKEY. */
 static bool
-replaced_at_apex(const zone_node_t *n, uint16_t t)
+replaced_at_apex(const zone_node_t *n, uint16_t t, const sign_opts_t *o)
 {
-	return (n->flags & ZN_APEX) && t == RR_ZONEMD;
+	return (n->flags & ZN_APEX) && (t == RR_ZONEMD || (o->cds && (t == RR_CDS || t == RR_CDNSKEY)));
 }
 
 /* Every record of z into b, except the ones signing regenerates: all of
- * them (RRSIG, NSEC, NSEC3, NSEC3PARAM, and from the unsigned version the
- * apex RRsets of replaced_at_apex), or with keep_chain only the RRSIGs. */
+ * them (RRSIG, NSEC, NSEC3, NSEC3PARAM, and from the unsigned version,
+ * unsigned_o given, the apex RRsets of replaced_at_apex), or with
+ * keep_chain only the RRSIGs. */
 static int
-copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain, bool unsigned_src)
+copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain, const sign_opts_t *unsigned_o)
 {
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		const zone_node_t *n = &z->nodes[i];
@@ -51,7 +52,7 @@ copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain, bool unsigned_
 			const zone_rrset_t *rs = &n->rrsets[r];
 			if (keep_chain ? rs->type == RR_RRSIG : chain_type(rs->type))
 				continue;
-			if (unsigned_src && replaced_at_apex(n, rs->type))
+			if (unsigned_o != NULL && replaced_at_apex(n, rs->type, unsigned_o))
 				continue;
 			const uint8_t *rd = rs->rdata;
 			for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
@@ -266,13 +267,15 @@ emit(worker_t *w, size_t task, const uint8_t *rd, int len)
 	return 0;
 }
 
-/* Does key k sign RRsets of this type? KSKs sign the DNSKEY RRset, ZSKs
- * the rest; a lone kind signs everything. */
+/* Does key k sign RRsets of this type? KSKs sign the DNSKEY RRset, and the
+ * CDS and CDNSKEY RRsets (RFC 7344 §4.1: signed by a key the parent's DS
+ * points at), ZSKs the rest; a lone kind signs everything. */
 static bool
 key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk)
 {
 	bool sep = dkey_flags(k) & DKEY_FLAG_SEP;
-	return type == RR_DNSKEY ? (sep || !any_ksk) : (!sep || !any_zsk);
+	bool ksk_type = type == RR_DNSKEY || type == RR_CDS || type == RR_CDNSKEY;
+	return ksk_type ? (sep || !any_ksk) : (!sep || !any_zsk);
 }
 
 /* Same TTL and the same rdata, in the same (canonical) order. */
@@ -420,6 +423,21 @@ done:
 	free(w);
 	free(tasks);
 	return ret;
+}
+
+/* RFC 7344 §3: the CDNSKEY (the DNSKEY rdata) and the CDS (SHA-256, RFC
+ * 7344 §3.1 as DS) of a SEP key, with the DNSKEY TTL. */
+static int
+add_cds(zone_builder_t *b, const zone_t *z, const dkey_t *k, uint32_t ttl)
+{
+	size_t len;
+	const uint8_t *rd = dkey_rdata(k, &len);
+	uint8_t ds[DKEY_DS_MAX];
+	int dl = dkey_ds(k, DKEY_DS_SHA256, ds, sizeof(ds));
+	if (dl < 0)
+		return dl;
+	int ret = zone_builder_add(b, z->origin, z->origin_len, RR_CDNSKEY, RR_CLASS_IN, ttl, rd, (uint16_t)len, 0);
+	return ret != 0 ? ret : zone_builder_add(b, z->origin, z->origin_len, RR_CDS, RR_CLASS_IN, ttl, ds, (uint16_t)dl, 0);
 }
 
 /* ---- ZONEMD (RFC 8976) ---- */
@@ -593,15 +611,17 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 	}
 	/* 1. The records and the DNSKEYs. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false, true)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false, o)) != 0)
 		goto fail;
 	if (o->zonemd_hash != 0 && (ret = add_zonemd_placeholder(b, z, o->zonemd_hash)) != 0)
 		goto fail;
+	uint32_t kttl = o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa->ttl;
 	for (size_t k = 0; k < nkeys; k++) {
 		size_t len;
 		const uint8_t *rd = dkey_rdata(keys[k], &len);
-		ret = zone_builder_add(b, z->origin, z->origin_len, RR_DNSKEY, RR_CLASS_IN,
-				       o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa->ttl, rd, (uint16_t)len, 0);
+		ret = zone_builder_add(b, z->origin, z->origin_len, RR_DNSKEY, RR_CLASS_IN, kttl, rd, (uint16_t)len, 0);
+		if (ret == 0 && o->cds && (dkey_flags(keys[k]) & DKEY_FLAG_SEP))
+			ret = add_cds(b, z, keys[k], kttl);
 		if (ret != 0)
 			goto fail;
 	}
@@ -611,7 +631,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 2. The chain, from that version's nodes. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false, false)) != 0 ||
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false, NULL)) != 0 ||
 	    (ret = o->nsec3 ? add_nsec3(b, u, o, &st.chain) : add_nsec(b, u, &st.chain)) != 0)
 		goto fail;
 	ret = finish(b, &v, "chain", err, errlen);
@@ -620,7 +640,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 3. The signatures. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true, false)) != 0 ||
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true, NULL)) != 0 ||
 	    (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
 		goto fail;
 	ret = finish(b, out, "signatures", err, errlen);

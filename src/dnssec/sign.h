@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * \file
- * Full signing of a zone version (RFC 4033-4035, RFC 5155): the unsigned
+ * Full signing of a zone version (RFC 4033-4035, RFC 5155, RFC 7344): the unsigned
  * version's records (its own RRSIG, NSEC, NSEC3 and NSEC3PARAM dropped),
  * the keys' DNSKEYs at the apex, an NSEC chain (default) or an NSEC3 chain
  * with NSEC3PARAM (RFC 9276 defaults: SHA-1, 0 extra iterations, empty
  * salt; opt-out on request), and an RRSIG over every authoritative RRset:
  * not over delegation NS or glue, but over DS and the chain records at a
- * cut. Keys with the SEP flag (KSK) sign the DNSKEY RRset; the others
+ * cut. Keys with the SEP flag (KSK) sign the DNSKEY RRset (and CDS and
+ * CDNSKEY, RFC 7344 §4.1); the others
  * (ZSK) sign everything else; when there is no ZSK the SEP keys sign
  * everything (a CSK, our default: one ECDSAP256SHA256 key).
  *
@@ -49,6 +50,12 @@ typedef struct sign_opts {
 	 *  signed like any apex RRset. Signing always drops the unsigned
 	 *  version's own apex ZONEMD: its digest cannot match the signed zone. */
 	uint8_t zonemd_hash;
+	/** RFC 7344, RFC 8078: a CDNSKEY and a CDS (SHA-256) at the apex for
+	 *  each SEP key (KSK, CSK), signed like any apex RRset and listed in
+	 *  the chain, so the parent can take the DS from the child. The
+	 *  unsigned version's own apex CDS and CDNSKEY are then dropped;
+	 *  without cds they are kept as they are (an RFC 8078 delete request). */
+	bool cds;
 	unsigned threads;         /*!< signing threads, 0 or 1: the calling thread only */
 	/** Incremental signing: the previous signed version. An RRset whose
 	 *  owner, type, TTL and rdata are unchanged there keeps its RRSIG (made

@@ -36,6 +36,7 @@ typedef struct {
 	dkey_alg_t alg;
 	bool nsec3;
 	bool zonemd;                /* zonemd: an apex ZONEMD, signed or not */
+	bool cds;                   /* dnssec-cds */
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
@@ -100,6 +101,7 @@ primary_new(const conf_t *conf)
 		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
 		pol->nsec3 = cz->dnssec_nsec3;
 		pol->zonemd = cz->zonemd;
+		pol->cds = cz->dnssec_cds;
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -200,6 +202,7 @@ opts_for(primary_t *p, const uint8_t *origin)
 			o.keys = pol->nkeys > 0 ? pol->keys : none;
 			o.nkeys = pol->nkeys;
 			o.nsec3 = pol->nsec3;
+			o.cds = pol->cds;
 		}
 	}
 	return o;

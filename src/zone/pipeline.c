@@ -100,7 +100,8 @@ sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t 
 	uint32_t validity = o->sig_validity != 0 ? o->sig_validity : 14 * 86400;
 	uint32_t now = (uint32_t)o->now;
 	sign_opts_t so = { .inception = now - 3600, .expiration = now + validity, .nsec3 = o->nsec3, .threads = 2,
-			   .prev = prev, .now = now, .refresh = validity / 2, .zonemd_hash = o->zonemd_hash };
+			   .prev = prev, .now = now, .refresh = validity / 2, .zonemd_hash = o->zonemd_hash,
+			   .cds = o->cds };
 	return sign_zone(z, o->keys, o->nkeys, &so, out, NULL, why, whylen);
 }
 

@@ -40,6 +40,7 @@ typedef struct {
 	 *  candidate that differs from the served version only in its apex
 	 *  ZONEMD is unchanged. */
 	uint8_t zonemd_hash;
+	bool cds;                      /*!< signed zones: CDS/CDNSKEY of the SEP keys (sign.h) */
 } pipeline_opts_t;
 
 typedef enum {

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# ZONEMD (RFC 8976) on the primary's published versions, signed or not:
+# ZONEMD (RFC 8976) on the primary's published versions, signed or not,
+# and CDS/CDNSKEY (RFC 7344) on signed ones:
 #  1. offline, the signer (tests/tools/signzone --zonemd) makes zones that
 #     ldns-verify-zone -ZZ (ZONEMD required, DNSSEC valid), dnssec-verify
 #     and kzonecheck accept, NSEC and NSEC3, SHA-384 and SHA-512; a glue
 #     address changed afterwards (unsigned data: only ZONEMD can tell) is
-#     refused by ldns-verify-zone -Z;
+#     refused by ldns-verify-zone -Z; with --cds the zones pass the same
+#     verifiers (kzonecheck checks CDS/CDNSKEY against the DNSKEYs);
 #  2. the running primary: zone entries with zonemd: example.com. signed
 #     (NSEC), example.net. signed (NSEC3), example.org. unsigned; each AXFR
 #     has a ZONEMD that ldns-verify-zone accepts (-ZZ signed, -Z unsigned);
+#     example.com. (dnssec-cds) has a CDS equal to dnssec-dsfromkey -2 of
+#     its key file and a CDNSKEY equal to its DNSKEY;
 #  3. a flame secondary takes them by AXFR, then an edit of each by IXFR,
 #     and logs the ZONEMD of every applied version as verified;
 #  4. an unchanged file rewritten is still "unchanged" (the ZONEMD the
@@ -39,7 +43,7 @@ zone() { # zone ORIGIN SERIAL [EXTRA LINE]
 zone example.com 1
 cp "$T/zones/example.com.zone" "$T/off/u.zone"
 n=0
-for args in "--zonemd" "--zonemd=512 --nsec3" "--zonemd --ksk -a ED25519" "--zonemd=512 --nsec3 --optout -a RSASHA256"; do
+for args in "--zonemd" "--zonemd=512 --nsec3" "--zonemd --ksk -a ED25519 --cds" "--zonemd=512 --nsec3 --optout -a RSASHA256 --ksk --cds"; do
 	n=$((n + 1))
 	mkdir -p "$T/off/k$n"
 	# shellcheck disable=SC2086
@@ -63,7 +67,7 @@ keys: { dnssec-directory: $T/dnssec }
 transfer: { allow: [ "127.0.0.1" ] }
 notify: { targets: [ "127.0.0.1@$SPORT" ], timeout-ms: 100, retries: 3 }
 zone:
-  - { domain: example.com, dnssec-signing: true, zonemd: true }
+  - { domain: example.com, dnssec-signing: true, zonemd: true, dnssec-cds: true }
   - { domain: example.net, dnssec-signing: true, dnssec-nsec3: true, zonemd: true }
   - { domain: example.org, zonemd: true }
 Y
@@ -87,6 +91,13 @@ verify primary $PORT example.net -ZZ
 verify primary $PORT example.org -Z
 check "example.org. stays unsigned" 0 "$(axfr $PORT example.org | grep -cE '\sRRSIG\s')"
 check "the apex NSEC of example.com. lists ZONEMD" 1 "$(axfr $PORT example.com | grep -cE '^example\.com\..*\sNSEC\s.*ZONEMD')"
+key=$(ls "$T/dnssec/example.com"/Kexample.com.+013+*.key)
+check "example.com.: the CDS is dnssec-dsfromkey -2 of its key" \
+	"$(dnssec-dsfromkey -2 "$key" | awk '{ print toupper($NF) }')" \
+	"$(axfr $PORT example.com | awk '$4 == "CDS" { print toupper($NF) }')"
+check "example.com.: the CDNSKEY is its DNSKEY" "$(axfr $PORT example.com | awk '$4 == "DNSKEY" { $1 = $2 = $3 = $4 = ""; print }')" \
+	"$(axfr $PORT example.com | awk '$4 == "CDNSKEY" { $1 = $2 = $3 = $4 = ""; print }')"
+check "example.net.: no CDS without dnssec-cds" 0 "$(axfr $PORT example.net | grep -cE '\sCDS\s')"
 
 # 3. a secondary: AXFR, then each zone edited and taken by IXFR
 cat >"$T/s.yaml" <<Y

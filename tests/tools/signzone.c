@@ -8,11 +8,12 @@
  * daemon signs inside its zone pipeline.
  *
  *   signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]]
- *            [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] ZONEFILE > signed.zone
+ *            [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] [--cds] ZONEFILE > signed.zone
  *
  * --prev: the previous signed version (this tool's output): signatures of
  * unchanged RRsets are reused (incremental signing). --zonemd: an apex
- * ZONEMD (SIMPLE, SHA-384 by default) over the signed zone.
+ * ZONEMD (SIMPLE, SHA-384 by default) over the signed zone. --cds: CDS and
+ * CDNSKEY of the SEP keys (RFC 7344).
  *
  * Keys: every K<origin>+*.private in KEYDIR; when there is none, one CSK of
  * ALG (default ECDSAP256SHA256) is generated and saved there (--ksk: a KSK
@@ -38,7 +39,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] ZONEFILE\n");
+	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] [--cds] ZONEFILE\n");
 }
 
 /* One RR in presentation form through ldns (the wire is ours, the text is ldns'). */
@@ -67,6 +68,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = { { "nsec3", no_argument, NULL, '3' }, { "optout", no_argument, NULL, 'O' },
 					    { "ksk", no_argument, NULL, 'K' }, { "prev", required_argument, NULL, 'P' },
 					    { "zonemd", optional_argument, NULL, 'Z' },
+					    { "cds", no_argument, NULL, 'C' },
 					    { NULL, 0, NULL, 0 } };
 	const char *origin_s = NULL, *keydir = NULL, *prev_path = NULL;
 	dkey_alg_t alg = DKEY_ALG_ECDSAP256SHA256;
@@ -85,6 +87,7 @@ main(int argc, char **argv)
 		case 'O': o.optout = true; break;
 		case 'K': ksk = true; break;
 		case 'P': prev_path = optarg; break;
+		case 'C': o.cds = true; break;
 		case 'Z': o.zonemd_hash = optarg != NULL && strcmp(optarg, "512") == 0 ? ZONEMD_HASH_SHA512 : ZONEMD_HASH_SHA384; break;
 		default: usage(); return 2;
 		}

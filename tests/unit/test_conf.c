@@ -843,7 +843,7 @@ static void
 test_zone_dnssec(void **state)
 {
 	static const char yaml[] = "zone:\n"
-				   "  - domain: a.test\n    dnssec-signing: true\n    zonemd: true\n"
+				   "  - domain: a.test\n    dnssec-signing: true\n    zonemd: true\n    dnssec-cds: true\n"
 				   "  - domain: b.test\n    zonemd: yes\n"
 				   "  - domain: c.test\n";
 	conf_t c;
@@ -857,6 +857,8 @@ test_zone_dnssec(void **state)
 	assert_true(c.zone[1].zonemd);
 	assert_false(c.zone[1].dnssec_signing);
 	assert_false(c.zone[2].zonemd);
+	assert_true(c.zone[0].dnssec_cds);
+	assert_false(c.zone[1].dnssec_cds);
 	conf_free(&c);
 	static const struct {
 		const char *yaml, *err;
@@ -864,6 +866,7 @@ test_zone_dnssec(void **state)
 		{ "zone:\n  - domain: a.\n    role: secondary\n    zonemd: true\n",
 		  "d.yaml: zone a.: zonemd applies to primary zones (a secondary verifies the primary's ZONEMD)" },
 		{ "zone:\n  - domain: a.\n    zonemd: sha384\n", NULL },
+		{ "zone:\n  - domain: a.\n    dnssec-cds: true\n", "d.yaml: zone a.: dnssec-cds needs dnssec-signing: true" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ret = conf_load_mem(bad[i].yaml, strlen(bad[i].yaml), "d.yaml", &c, err, sizeof(err));

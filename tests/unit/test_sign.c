@@ -12,12 +12,15 @@
  * all others are byte-for-byte the previous ones. ZONEMD on a signed zone:
  * listed in the apex bitmap, signed, verified by zonemd_verify, a changed
  * byte elsewhere is a mismatch, an unchanged zone signs into the same bytes.
+ * CDS/CDNSKEY: one each per SEP key, signed by it, the CDS digest equal to
+ * the DS of BIND's dnssec-dsfromkey -2 (or ldns-key2ds -2) for the same key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +120,8 @@ check_sigs(const zone_t *s, dkey_t **keys, size_t n, size_t *signed_sets)
 			for (size_t k = 0; k < n; k++) {
 				uint16_t len = 0;
 				bool sep = dkey_flags(keys[k]) & DKEY_FLAG_SEP;
-				bool by_this = n == 1 || (rs->type == RR_DNSKEY ? sep : !sep);
+				bool ksk_type = rs->type == RR_DNSKEY || rs->type == RR_CDS || rs->type == RR_CDNSKEY;
+				bool by_this = n == 1 || (ksk_type ? sep : !sep);
 				const uint8_t *sig = sig_of(nd, rs->type, dkey_tag(keys[k]), &len);
 				if (!should || !by_this) {
 					assert_null(sig);
@@ -428,6 +432,98 @@ test_zonemd(void **state)
 	dkey_free(k[1]);
 }
 
+/* The DS digest (hex, lowercase) another tool computes from the key's .key file, or "". */
+static void
+tool_ds(const char *keyfile, char *hex, size_t len)
+{
+	static const char *const cmds[] = { "dnssec-dsfromkey -2 '%s' 2>/dev/null", "ldns-key2ds -n -2 '%s' 2>/dev/null" };
+	hex[0] = '\0';
+	for (size_t c = 0; c < 2 && hex[0] == '\0'; c++) {
+		char cmd[1024], line[1024];
+		snprintf(cmd, sizeof(cmd), cmds[c], keyfile);
+		FILE *p = popen(cmd, "r");
+		if (p == NULL)
+			continue;
+		/* "example.com. [TTL] IN DS TAG ALG 2 DIGEST": the last field */
+		if (fgets(line, sizeof(line), p) != NULL) {
+			char *last = strrchr(line, ' ');
+			char *tab = strrchr(line, '\t');
+			if (tab != NULL && (last == NULL || tab > last))
+				last = tab;
+			if (last != NULL) {
+				snprintf(hex, len, "%s", last + 1);
+				hex[strcspn(hex, "\r\n")] = '\0';
+				for (char *x = hex; *x; x++)
+					*x = (char)tolower((unsigned char)*x);
+			}
+		}
+		pclose(p);
+	}
+}
+
+/* RFC 7344: CDS and CDNSKEY for the SEP key, signed by it, the CDS equal to other tools' DS. */
+static void
+test_cds(void **state)
+{
+	zone_error_t zerr;
+	char text[4096];
+	/* an RFC 8078 delete request in the file: kept without cds, replaced with it */
+	snprintf(text, sizeof(text), "%sexample.com. 300 IN CDS 0 0 0 00\n", base);
+	zone_t *z = tu_zone("example.com.", text, &zerr);
+	assert_non_null(z);
+	dkey_t *k[2] = { NULL, NULL };
+	assert_int_equal(dkey_generate(z->origin, DKEY_ALG_ECDSAP256SHA256, DKEY_FLAGS_KSK, &k[0]), 0);
+	assert_int_equal(dkey_generate(z->origin, DKEY_ALG_ECDSAP256SHA256, DKEY_FLAGS_ZSK, &k[1]), 0);
+	sign_opts_t o = { .inception = NOW - 3600, .expiration = NOW + 86400 * 14, .threads = 2, .now = NOW, .cds = true };
+	zone_t *s = NULL, *plain = NULL;
+	char err[256];
+	assert_int_equal(sign_zone(z, k, 2, &o, &s, NULL, err, sizeof(err)), 0);
+	o.cds = false;
+	assert_int_equal(sign_zone(z, k, 2, &o, &plain, NULL, err, sizeof(err)), 0);
+	const zone_rrset_t *cds = zone_node_rrset(plain->apex, RR_CDS);
+	assert_non_null(cds);
+	assert_int_equal(msg_rd_len(cds->rdata), 5); /* the file's delete request */
+	assert_null(zone_node_rrset(plain->apex, RR_CDNSKEY));
+	size_t nsig;
+	check_sigs(s, k, 2, &nsig); /* CDS and CDNSKEY by the KSK only */
+	cds = zone_node_rrset(s->apex, RR_CDS);
+	const zone_rrset_t *cdnskey = zone_node_rrset(s->apex, RR_CDNSKEY);
+	assert_non_null(cds);
+	assert_non_null(cdnskey);
+	assert_int_equal(cds->count, 1);
+	assert_int_equal(cdnskey->count, 1);
+	size_t klen;
+	const uint8_t *krd = dkey_rdata(k[0], &klen);
+	assert_int_equal(msg_rd_len(cdnskey->rdata), klen);
+	assert_memory_equal(msg_rd_data(cdnskey->rdata), krd, klen);
+	const uint8_t *d = msg_rd_data(cds->rdata);
+	assert_int_equal(msg_rd_len(cds->rdata), 4 + 32);
+	assert_int_equal(wire_u16(d), dkey_tag(k[0]));
+	assert_int_equal(d[2], DKEY_ALG_ECDSAP256SHA256);
+	assert_int_equal(d[3], DKEY_DS_SHA256);
+	assert_true(apex_bitmap_has(s, RR_CDS));
+	assert_true(apex_bitmap_has(s, RR_CDNSKEY));
+	/* the same digest as BIND's (or ldns') DS for the key's files */
+	char dir[128], path[512], hex[256], mine[80];
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "test_cds"), 0);
+	assert_int_equal(dkey_save(k[0], dir, path, sizeof(path), err, sizeof(err)), 0);
+	snprintf(path + strlen(path) - strlen("private"), sizeof(path) - (strlen(path) - strlen("private")), "key");
+	tool_ds(path, hex, sizeof(hex));
+	tu_rmtree(dir);
+	for (int i = 0; i < 32; i++)
+		snprintf(mine + 2 * i, 3, "%02x", d[4 + i]);
+	if (hex[0] == '\0') {
+		print_message("neither dnssec-dsfromkey nor ldns-key2ds ran: CDS digest not compared\n");
+	} else {
+		assert_string_equal(mine, hex);
+	}
+	zone_free(s);
+	zone_free(plain);
+	zone_free(z);
+	dkey_free(k[0]);
+	dkey_free(k[1]);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -458,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_nsec3_chain),
 		cmocka_unit_test(test_incremental),
 		cmocka_unit_test(test_zonemd),
+		cmocka_unit_test(test_cds),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
