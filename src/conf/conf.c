@@ -222,6 +222,8 @@ static const conf_item_t conf_zone_items[] = {
 	{ "zonemd", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, zonemd), NULL },
 	/* RFC 7344: CDS (SHA-256) and CDNSKEY of the SEP keys at the apex, for the parent. */
 	{ "dnssec-cds", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_cds), NULL },
+	/* Validate before publish: a signed version that fails is refused, the previous one stays. */
+	{ "dnssec-validate", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zone_t, dnssec_validate), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 

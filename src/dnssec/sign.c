@@ -267,11 +267,11 @@ emit(worker_t *w, size_t task, const uint8_t *rd, int len)
 	return 0;
 }
 
-/* Does key k sign RRsets of this type? KSKs sign the DNSKEY RRset, and the
- * CDS and CDNSKEY RRsets (RFC 7344 §4.1: signed by a key the parent's DS
- * points at), ZSKs the rest; a lone kind signs everything. */
-static bool
-key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk)
+/* KSKs sign the DNSKEY RRset, and the CDS and CDNSKEY RRsets (RFC 7344
+ * §4.1: signed by a key the parent's DS points at), ZSKs the rest; a lone
+ * kind signs everything. */
+bool
+sign_key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk)
 {
 	bool sep = dkey_flags(k) & DKEY_FLAG_SEP;
 	bool ksk_type = type == RR_DNSKEY || type == RR_CDS || type == RR_CDNSKEY;
@@ -326,7 +326,7 @@ sign_worker(void *arg)
 		const zone_node_t *n = &w->v->nodes[w->tasks[t].node];
 		const zone_rrset_t *rs = &n->rrsets[w->tasks[t].rrset];
 		for (size_t k = 0; k < w->nkeys && w->ret == 0; k++) {
-			if (!key_signs(w->keys[k], rs->type, w->any_zsk, w->any_ksk))
+			if (!sign_key_signs(w->keys[k], rs->type, w->any_zsk, w->any_ksk))
 				continue;
 			uint16_t ol = 0;
 			const uint8_t *old = reusable(w->o, n, rs, w->keys[k], &ol);
@@ -344,8 +344,8 @@ sign_worker(void *arg)
 	return NULL;
 }
 
-static void
-key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk)
+void
+sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk)
 {
 	*any_zsk = *any_ksk = false;
 	for (size_t k = 0; k < nkeys; k++) {
@@ -389,7 +389,7 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 		}
 	}
 	bool any_zsk, any_ksk;
-	key_kinds(keys, nkeys, &any_zsk, &any_ksk);
+	sign_key_kinds(keys, nkeys, &any_zsk, &any_ksk);
 	pthread_t th[SIGN_MAX_THREADS];
 	bool started[SIGN_MAX_THREADS] = { false };
 	for (unsigned i = 0; i < nt; i++) {
@@ -545,9 +545,9 @@ zonemd_fill(zone_t *s, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, 
 		return FL_ESEMANTIC;
 	}
 	memcpy(zm->rdata + 2 + 6, d, dl);
-	key_kinds(keys, nkeys, &any_zsk, &any_ksk);
+	sign_key_kinds(keys, nkeys, &any_zsk, &any_ksk);
 	for (size_t k = 0; k < nkeys && ret == 0; k++) {
-		if (!key_signs(keys[k], RR_ZONEMD, any_zsk, any_ksk))
+		if (!sign_key_signs(keys[k], RR_ZONEMD, any_zsk, any_ksk))
 			continue;
 		uint8_t *slot = zonemd_sig_slot(sigs, keys[k]);
 		uint16_t len = 0;

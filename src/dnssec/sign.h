@@ -78,6 +78,17 @@ typedef struct sign_stats {
 } sign_stats_t;
 
 /**
+ * \brief Does key k sign RRsets of this type, in a key set that has
+ * non-SEP keys (any_zsk) and SEP keys (any_ksk)? The rule above: SEP keys
+ * sign DNSKEY, CDS and CDNSKEY, the others the rest, a lone kind all.
+ * (The validator checks signed versions by the same rule.)
+ */
+bool sign_key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk);
+
+/** \brief Which kinds a key set has (for sign_key_signs). */
+void sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk);
+
+/**
  * \brief Sign z whole.
  * \param keys   at least one key of z's zone
  * \param out    receives the signed version (free with zone_free)

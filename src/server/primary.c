@@ -37,6 +37,7 @@ typedef struct {
 	bool nsec3;
 	bool zonemd;                /* zonemd: an apex ZONEMD, signed or not */
 	bool cds;                   /* dnssec-cds */
+	bool validate;              /* dnssec-validate */
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
@@ -102,6 +103,7 @@ primary_new(const conf_t *conf)
 		pol->nsec3 = cz->dnssec_nsec3;
 		pol->zonemd = cz->zonemd;
 		pol->cds = cz->dnssec_cds;
+		pol->validate = cz->dnssec_validate;
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -203,6 +205,7 @@ opts_for(primary_t *p, const uint8_t *origin)
 			o.nkeys = pol->nkeys;
 			o.nsec3 = pol->nsec3;
 			o.cds = pol->cds;
+			o.validate = pol->validate;
 		}
 	}
 	return o;

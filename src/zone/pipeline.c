@@ -10,6 +10,7 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "dnssec/dvalidate.h"
 #include "dnssec/sign.h"
 #include "zone/apply.h"
 #include "zone/diff.h"
@@ -105,6 +106,28 @@ sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t 
 	return sign_zone(z, o->keys, o->nkeys, &so, out, NULL, why, whylen);
 }
 
+/* Validate before publish: the signed version s against prev (the served
+ * version, validated when it was published). FL_ESEMANTIC: why says what. */
+static int
+validate_step(const zone_t *prev, const zone_t *s, const pipeline_opts_t *o, char *why, size_t whylen)
+{
+	if (!o->validate)
+		return 0;
+	char r[768] = "";
+	dval_opts_t vo = { .now = (uint32_t)o->now, .prev = prev, .threads = 2 };
+	int ret = dval_check(s, o->keys, o->nkeys, &vo, NULL, r, sizeof(r));
+	if (ret != 0)
+		snprintf(why, whylen, "validation failed: %s", r[0] != '\0' ? r : fl_strerror(ret));
+	return ret;
+}
+
+/* How a published version was made, for the log line. */
+static const char *
+signed_note(const pipeline_opts_t *o)
+{
+	return o->keys == NULL ? "" : o->validate ? ", signed and validated" : ", signed";
+}
+
 /* with_serial, then the signing stage when the zone is signed, or the
  * ZONEMD of an unsigned zone; *out is a new version unless it is cand itself. */
 static int
@@ -128,6 +151,10 @@ finish_version(const zone_t *old, zone_t *cand, uint32_t serial, const pipeline_
 	ret = sign_step(old, v, o, out, why, whylen);
 	if (v != cand)
 		zone_free(v);
+	if (ret == 0 && (ret = validate_step(old, *out, o, why, whylen)) != 0) {
+		zone_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -137,7 +164,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 {
 	changeset_t cs;
 	zone_t *fin = NULL;
-	char why[512] = "";
+	char why[1024] = "";
 	int ret;
 	char zname[1024];
 	*out = NULL;
@@ -157,7 +184,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 			snprintf(msg, msglen, "zone %s refused: %s", zname, why[0] ? why : fl_strerror(ret));
 			return PIPELINE_REFUSED;
 		}
-		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, signed_note(o));
 		*out = fin;
 		return PIPELINE_PUBLISH;
 	}
@@ -190,6 +217,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	 * (serial policy keep): no second signing. */
 	if (ret == 0 && probe != cand && s == cand->serial) {
 		fin = probe;
+		ret = validate_step(old, fin, o, why, sizeof(why));
 	} else {
 		if (probe != cand)
 			zone_free(probe);
@@ -200,10 +228,13 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 		ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
 	}
 	if (ret != 0) {
+		/* Not signed or not valid: refused, the served version stays. */
 		snprintf(msg, msglen, "zone %s: %s, still serving serial %u", zname, why[0] ? why : fl_strerror(ret),
 			 old->serial);
-		fin = NULL;
-		goto fail_quiet;
+		if (fin != NULL && fin != cand)
+			zone_free(fin);
+		changeset_clear(&cs);
+		return ret == FL_ENOMEM ? ret : PIPELINE_REFUSED;
 	}
 	ret = zone_diff(old, fin, &cs);
 	if (ret != 0)
@@ -330,7 +361,7 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 			 : o->policy == SERIAL_KEEP ? "the file changed while we were down"
 						    : "generated serials continue above it");
 	} else {
-		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, signed_note(o));
 	}
 	*out = fin;
 	return 0;

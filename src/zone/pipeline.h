@@ -6,7 +6,9 @@
  * against the served version, journal append (fsynced) and history, as in
  * the pipeline of docs/architecture.md. A candidate whose content did not
  * change yields no new version; a refused candidate leaves the served
- * version in place. Runs on the control thread; the journal is its own.
+ * version in place. A signed candidate is signed after its serial is set
+ * and, with validate, checked before it is published. Runs on the control
+ * thread; the journal is its own.
  */
 #pragma once
 
@@ -41,6 +43,12 @@ typedef struct {
 	 *  ZONEMD is unchanged. */
 	uint8_t zonemd_hash;
 	bool cds;                      /*!< signed zones: CDS/CDNSKEY of the SEP keys (sign.h) */
+	/** Signed zones: each signed version is checked (dvalidate.h) before
+	 *  it is published, against the served version (its unchanged
+	 *  signatures are not verified again); one that fails is refused
+	 *  (PIPELINE_REFUSED, msg names the owner and type) and the served
+	 *  version stays. */
+	bool validate;
 } pipeline_opts_t;
 
 typedef enum {

@@ -11,7 +11,8 @@
 #     (NSEC), example.net. signed (NSEC3), example.org. unsigned; each AXFR
 #     has a ZONEMD that ldns-verify-zone accepts (-ZZ signed, -Z unsigned);
 #     example.com. (dnssec-cds) has a CDS equal to dnssec-dsfromkey -2 of
-#     its key file and a CDNSKEY equal to its DNSKEY;
+#     its key file and a CDNSKEY equal to its DNSKEY; the signed versions
+#     were validated before publication (dnssec-validate, on by default);
 #  3. a flame secondary takes them by AXFR, then an edit of each by IXFR,
 #     and logs the ZONEMD of every applied version as verified;
 #  4. an unchanged file rewritten is still "unchanged" (the ZONEMD the
@@ -86,6 +87,8 @@ verify() { # NAME PORT ZONE FLAGS
 		"$(kzonecheck --dnssec on -o "$3" "$T/axfr.zone" >"$T/v.out" 2>&1; echo $?)"
 	return 0
 }
+check "example.com.: signed and validated before it was published" 1 \
+	"$(grep -c 'zone example.com.: serial 1, signed and validated' "$DLOG")"
 verify primary $PORT example.com -ZZ
 verify primary $PORT example.net -ZZ
 verify primary $PORT example.org -Z

@@ -845,7 +845,7 @@ test_zone_dnssec(void **state)
 	static const char yaml[] = "zone:\n"
 				   "  - domain: a.test\n    dnssec-signing: true\n    zonemd: true\n    dnssec-cds: true\n"
 				   "  - domain: b.test\n    zonemd: yes\n"
-				   "  - domain: c.test\n";
+				   "  - domain: c.test\n    dnssec-validate: false\n";
 	conf_t c;
 	char err[512];
 	int ret = conf_load_mem(yaml, strlen(yaml), "d.yaml", &c, err, sizeof(err));
@@ -859,6 +859,8 @@ test_zone_dnssec(void **state)
 	assert_false(c.zone[2].zonemd);
 	assert_true(c.zone[0].dnssec_cds);
 	assert_false(c.zone[1].dnssec_cds);
+	assert_true(c.zone[0].dnssec_validate); /* default on */
+	assert_false(c.zone[2].dnssec_validate);
 	conf_free(&c);
 	static const struct {
 		const char *yaml, *err;
