@@ -135,7 +135,9 @@ for z in example.com example.org; do
 done
 kill -TERM "$SPID"
 wait "$SPID"
+check "secondary: exit code after SIGTERM" 0 "$?"
 SPID=""
+check "secondary: sanitizer reports in its log" 0 "$(grep -cE 'LeakSanitizer|AddressSanitizer|runtime error' "$T/s.log")"
 stop_daemon
 
 # 5. zonemd on a secondary zone
