@@ -450,10 +450,10 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		out[i] = z;
 		journal_t **j = journal_of(p, z->origin, false), *nojournal = NULL;
 		pipeline_opts_t zo = opts_for(p, z->origin);
-		if (j == NULL && zo.keys == NULL)
+		if (j == NULL && zo.keys == NULL && zo.zonemd_hash == 0)
 			continue; /* no storage: the file's serial, history starts now */
 		if (j == NULL)
-			j = &nojournal; /* no storage, but the signing stage still runs */
+			j = &nojournal; /* no storage, but the signing stage or the ZONEMD still runs */
 		/* Same content as the last published version: serve it at that serial. */
 		uint32_t saved;
 		char hex[65], now_hex[65];

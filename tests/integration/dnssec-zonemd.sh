@@ -17,7 +17,8 @@
 #     and logs the ZONEMD of every applied version as verified;
 #  4. an unchanged file rewritten is still "unchanged" (the ZONEMD the
 #     primary adds is not content), signed and unsigned;
-#  5. zonemd on a secondary zone entry stops the start-up with a clear line.
+#  5. without zones.storage the unsigned zone has its ZONEMD from the start;
+#  6. zonemd on a secondary zone entry stops the start-up with a clear line.
 # Ports 15432-15433.
 source "$(dirname "$0")/lib/common.bash"
 PORT=15432
@@ -140,7 +141,20 @@ SPID=""
 check "secondary: sanitizer reports in its log" 0 "$(grep -cE 'LeakSanitizer|AddressSanitizer|runtime error' "$T/s.log")"
 stop_daemon
 
-# 5. zonemd on a secondary zone
+# 5. without zones.storage too: the unsigned zone has its ZONEMD from the start
+cat >"$T/p2.yaml" <<Y
+server: { listen: [ "127.0.0.1@$PORT" ], workers: 1 }
+log: { level: info }
+zones: { directory: $T/zones }
+transfer: { allow: [ "127.0.0.1" ] }
+zone: [ { domain: example.org, zonemd: true } ]
+Y
+start_daemon -c "$T/p2.yaml"
+wait_ready 127.0.0.1 $PORT || finish
+verify "no storage" $PORT example.org -Z
+stop_daemon
+
+# 6. zonemd on a secondary zone
 cat >"$T/bad.yaml" <<Y
 server: { listen: [ "127.0.0.1@$PORT" ] }
 zones: { directory: $T/zones }
