@@ -16,7 +16,8 @@
 #  3. a flame secondary takes them by AXFR, then an edit of each by IXFR,
 #     and logs the ZONEMD of every applied version as verified;
 #  4. an unchanged file rewritten is still "unchanged" (the ZONEMD the
-#     primary adds is not content), signed and unsigned;
+#     primary adds is not content), signed and unsigned; after a restart
+#     the unsigned zone keeps its serial and IXFR history;
 #  5. without zones.storage the unsigned zone has its ZONEMD from the start;
 #  6. zonemd on a secondary zone entry stops the start-up with a clear line.
 # Ports 15432-15433.
@@ -139,6 +140,18 @@ wait "$SPID"
 check "secondary: exit code after SIGTERM" 0 "$?"
 SPID=""
 check "secondary: sanitizer reports in its log" 0 "$(grep -cE 'LeakSanitizer|AddressSanitizer|runtime error' "$T/s.log")"
+# a restart: the unsigned zone keeps its serial and journal (its ZONEMD is not content), still verified
+stop_daemon
+start_daemon -c "$T/p.yaml"
+wait_ready 127.0.0.1 $PORT || finish
+check "restart: example.org. keeps serial 2" 2 "$(soa $PORT example.org)"
+check_match "restart: example.org.'s IXFR history restored from the journal" "serial 2, IXFR history from serial 1 restored" \
+	"$(grep -m1 'zone example.org.: serial' "$DLOG")"
+verify restart $PORT example.org -Z
+kdig @127.0.0.1 -p $PORT +time=2 +retry=0 example.org IXFR=1 >/dev/null 2>&1
+check "restart: IXFR of example.org. from serial 1 is incremental" 1 \
+	"$(grep -c 'IXFR of example.org. serial 2 to .* started (incremental)' "$DLOG")"
+verify restart $PORT example.com -ZZ
 stop_daemon
 
 # 5. without zones.storage too: the unsigned zone has its ZONEMD from the start
