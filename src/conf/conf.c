@@ -218,6 +218,12 @@ static const conf_item_t conf_zone_items[] = {
 	{ "dnssec-signing", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_signing), NULL },
 	{ "dnssec-algorithm", CONF_T_STR, 1, 32, NULL, NULL, offsetof(conf_zone_t, dnssec_algorithm), NULL },
 	{ "dnssec-nsec3", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3), NULL },
+	/* RFC 8976: an apex ZONEMD over each published version (primary zones). */
+	{ "zonemd", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, zonemd), NULL },
+	/* RFC 7344: CDS (SHA-256) and CDNSKEY of the SEP keys at the apex, for the parent. */
+	{ "dnssec-cds", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_cds), NULL },
+	/* Validate before publish: a signed version that fails is refused, the previous one stays. */
+	{ "dnssec-validate", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zone_t, dnssec_validate), NULL },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -900,7 +906,7 @@ conf_walk(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c)
 	return 0;
 }
 
-/* Rules across entries that no single row can check (RFC 9432 roles). */
+/* Rules across entries that no single row can check (RFC 9432 roles, options of primary zones only). */
 static int
 conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 {
@@ -923,6 +929,16 @@ conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 		if (z->catalog == CONF_CATALOG_CONSUMER && conf_zone_role(c, i) != CONF_ROLE_SECONDARY) {
 			snprintf(ctx->err, ctx->errlen, "%s: zone %s: a consumed catalog must have role secondary", ctx->name,
 				 z->domain);
+			return FL_ESYNTAX;
+		}
+		/* A secondary serves the primary's data as it came: it verifies ZONEMD, never makes one. */
+		if (z->zonemd && conf_zone_role(c, i) != CONF_ROLE_PRIMARY) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: zonemd applies to primary zones (a secondary verifies the primary's ZONEMD)",
+				 ctx->name, z->domain);
+			return FL_ESYNTAX;
+		}
+		if (z->dnssec_cds && !z->dnssec_signing) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: dnssec-cds needs dnssec-signing: true", ctx->name, z->domain);
 			return FL_ESYNTAX;
 		}
 		if (z->catalog_template != NULL && conf_template_find(c, z->catalog_template) == NULL) {

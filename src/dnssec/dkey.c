@@ -230,6 +230,27 @@ dkey_zone(const dkey_t *k)
 	return k->zone;
 }
 
+int
+dkey_ds(const dkey_t *k, uint8_t type, uint8_t *out, size_t cap)
+{
+	const EVP_MD *md = type == DKEY_DS_SHA256 ? EVP_sha256() : type == DKEY_DS_SHA384 ? EVP_sha384() : NULL;
+	if (md == NULL || cap < DKEY_DS_MAX)
+		return FL_EINVAL;
+	unsigned int dl = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ret = FL_ENOMEM;
+	if (c != NULL && EVP_DigestInit_ex(c, md, NULL) == 1 &&
+	    EVP_DigestUpdate(c, k->zone, dname_len(k->zone)) == 1 && EVP_DigestUpdate(c, k->rdata, k->rdlen) == 1 &&
+	    EVP_DigestFinal_ex(c, out + 4, &dl) == 1) {
+		wire_set_u16(out, k->tag);
+		out[2] = (uint8_t)k->alg;
+		out[3] = type;
+		ret = 4 + (int)dl;
+	}
+	EVP_MD_CTX_free(c);
+	return ret;
+}
+
 const uint8_t *
 dkey_rdata(const dkey_t *k, size_t *len)
 {

@@ -97,6 +97,22 @@ uint16_t dkey_tag(const dkey_t *k);
 const uint8_t *dkey_zone(const dkey_t *k);
 /** \brief DNSKEY rdata (flags, protocol 3, algorithm, public key). */
 const uint8_t *dkey_rdata(const dkey_t *k, size_t *len);
+/** DS digest types (RFC 4509, RFC 6605). */
+#define DKEY_DS_SHA256 2
+#define DKEY_DS_SHA384 4
+/** Longest DS rdata: key tag, algorithm, digest type, SHA-384. */
+#define DKEY_DS_MAX (4 + 48)
+
+/**
+ * \brief The DS rdata of this key (RFC 4034 §5.1.4): key tag, algorithm,
+ * digest type, digest over the owner (lowercase wire) and the DNSKEY rdata.
+ * Also the rdata of its CDS (RFC 7344 §3.1).
+ * \param type  DKEY_DS_SHA256 or DKEY_DS_SHA384
+ * \param out   at least DKEY_DS_MAX octets
+ * \return the rdata length, FL_EINVAL (another digest type), FL_ENOMEM.
+ */
+int dkey_ds(const dkey_t *k, uint8_t type, uint8_t *out, size_t cap);
+
 /** \brief Length of this key's signatures in DNSSEC wire form. */
 size_t dkey_siglen(const dkey_t *k);
 

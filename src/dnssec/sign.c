@@ -21,6 +21,7 @@
 #include "dnssec/rrsig.h"
 #include "dnssec/sign.h"
 #include "util/err.h"
+#include "zone/zonemd.h"
 
 #define SIGN_MAX_THREADS 64
 
@@ -30,16 +31,28 @@ chain_type(uint16_t t)
 	return t == RR_RRSIG || t == RR_NSEC || t == RR_NSEC3 || t == RR_NSEC3PARAM;
 }
 
+/* Apex RRsets of the unsigned version that signing replaces with its own:
+ * the ZONEMD (stale once the zone is signed), and with o->cds the CDS and CDNSKEY. */
+static bool
+replaced_at_apex(const zone_node_t *n, uint16_t t, const sign_opts_t *o)
+{
+	return (n->flags & ZN_APEX) && (t == RR_ZONEMD || (o->cds && (t == RR_CDS || t == RR_CDNSKEY)));
+}
+
 /* Every record of z into b, except the ones signing regenerates: all of
- * them (RRSIG, NSEC, NSEC3, NSEC3PARAM), or with keep_chain only the RRSIGs. */
+ * them (RRSIG, NSEC, NSEC3, NSEC3PARAM, and from the unsigned version,
+ * unsigned_o given, the apex RRsets of replaced_at_apex), or with
+ * keep_chain only the RRSIGs. */
 static int
-copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain)
+copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain, const sign_opts_t *unsigned_o)
 {
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		const zone_node_t *n = &z->nodes[i];
 		for (uint16_t r = 0; r < n->nrrsets; r++) {
 			const zone_rrset_t *rs = &n->rrsets[r];
 			if (keep_chain ? rs->type == RR_RRSIG : chain_type(rs->type))
+				continue;
+			if (unsigned_o != NULL && replaced_at_apex(n, rs->type, unsigned_o))
 				continue;
 			const uint8_t *rd = rs->rdata;
 			for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
@@ -254,6 +267,17 @@ emit(worker_t *w, size_t task, const uint8_t *rd, int len)
 	return 0;
 }
 
+/* KSKs sign the DNSKEY RRset, and the CDS and CDNSKEY RRsets (RFC 7344
+ * §4.1: signed by a key the parent's DS points at), ZSKs the rest; a lone
+ * kind signs everything. */
+bool
+sign_key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk)
+{
+	bool sep = dkey_flags(k) & DKEY_FLAG_SEP;
+	bool ksk_type = type == RR_DNSKEY || type == RR_CDS || type == RR_CDNSKEY;
+	return ksk_type ? (sep || !any_ksk) : (!sep || !any_zsk);
+}
+
 /* Same TTL and the same rdata, in the same (canonical) order. */
 static bool
 same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
@@ -270,9 +294,9 @@ same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
 /* The previous version's RRSIG over this unchanged RRset by key k, still
  * valid for longer than refresh at now (RFC 1982 arithmetic), or NULL. */
 static const uint8_t *
-reusable(const worker_t *w, const zone_node_t *n, const zone_rrset_t *rs, const dkey_t *k, uint16_t *len)
+reusable(const sign_opts_t *o, const zone_node_t *n, const zone_rrset_t *rs, const dkey_t *k, uint16_t *len)
 {
-	const zone_t *p = w->o->prev;
+	const zone_t *p = o->prev;
 	const zone_node_t *pn = p != NULL ? zone_find(p, n->name, n->name_len) : NULL;
 	const zone_rrset_t *prs = pn != NULL ? zone_node_rrset(pn, rs->type) : NULL;
 	const zone_rrset_t *sigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
@@ -284,7 +308,7 @@ reusable(const worker_t *w, const zone_node_t *n, const zone_rrset_t *rs, const 
 		if (msg_rd_len(rd) < RRSIG_FIXED_LEN || wire_u16(d) != rs->type || d[2] != (uint8_t)dkey_alg(k) ||
 		    wire_u16(d + 16) != dkey_tag(k) || wire_u32(d + 4) != rs->ttl)
 			continue;
-		if ((int32_t)(w->o->now - wire_u32(d + 12)) < 0 || (int32_t)(wire_u32(d + 8) - w->o->now) <= (int32_t)w->o->refresh)
+		if ((int32_t)(o->now - wire_u32(d + 12)) < 0 || (int32_t)(wire_u32(d + 8) - o->now) <= (int32_t)o->refresh)
 			continue;
 		*len = msg_rd_len(rd);
 		return d;
@@ -301,15 +325,11 @@ sign_worker(void *arg)
 	for (size_t t = w->from; t < w->to && w->ret == 0; t++) {
 		const zone_node_t *n = &w->v->nodes[w->tasks[t].node];
 		const zone_rrset_t *rs = &n->rrsets[w->tasks[t].rrset];
-		bool dnskey = rs->type == RR_DNSKEY;
 		for (size_t k = 0; k < w->nkeys && w->ret == 0; k++) {
-			bool sep = dkey_flags(w->keys[k]) & DKEY_FLAG_SEP;
-			/* KSKs sign the DNSKEY RRset, ZSKs the rest; a lone kind signs everything. */
-			bool use = dnskey ? (sep || !w->any_ksk) : (!sep || !w->any_zsk);
-			if (!use)
+			if (!sign_key_signs(w->keys[k], rs->type, w->any_zsk, w->any_ksk))
 				continue;
 			uint16_t ol = 0;
-			const uint8_t *old = reusable(w, n, rs, w->keys[k], &ol);
+			const uint8_t *old = reusable(w->o, n, rs, w->keys[k], &ol);
 			if (old != NULL) {
 				w->ret = emit(w, t, old, ol);
 				w->nsigs--; /* counted as reused, not made */
@@ -322,6 +342,18 @@ sign_worker(void *arg)
 	}
 	rrsig_ctx_free(&c);
 	return NULL;
+}
+
+void
+sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk)
+{
+	*any_zsk = *any_ksk = false;
+	for (size_t k = 0; k < nkeys; k++) {
+		if (dkey_flags(keys[k]) & DKEY_FLAG_SEP)
+			*any_ksk = true;
+		else
+			*any_zsk = true;
+	}
 }
 
 static int
@@ -356,13 +388,8 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 			tasks[ntask++] = (task_t){ i, r };
 		}
 	}
-	bool any_zsk = false, any_ksk = false;
-	for (size_t k = 0; k < nkeys; k++) {
-		if (dkey_flags(keys[k]) & DKEY_FLAG_SEP)
-			any_ksk = true;
-		else
-			any_zsk = true;
-	}
+	bool any_zsk, any_ksk;
+	sign_key_kinds(keys, nkeys, &any_zsk, &any_ksk);
 	pthread_t th[SIGN_MAX_THREADS];
 	bool started[SIGN_MAX_THREADS] = { false };
 	for (unsigned i = 0; i < nt; i++) {
@@ -398,6 +425,157 @@ done:
 	return ret;
 }
 
+/* RFC 7344 §3: the CDNSKEY (the DNSKEY rdata) and the CDS (SHA-256, RFC
+ * 7344 §3.1 as DS) of a SEP key, with the DNSKEY TTL. */
+static int
+add_cds(zone_builder_t *b, const zone_t *z, const dkey_t *k, uint32_t ttl)
+{
+	size_t len;
+	const uint8_t *rd = dkey_rdata(k, &len);
+	uint8_t ds[DKEY_DS_MAX];
+	int dl = dkey_ds(k, DKEY_DS_SHA256, ds, sizeof(ds));
+	if (dl < 0)
+		return dl;
+	int ret = zone_builder_add(b, z->origin, z->origin_len, RR_CDNSKEY, RR_CLASS_IN, ttl, rd, (uint16_t)len, 0);
+	return ret != 0 ? ret : zone_builder_add(b, z->origin, z->origin_len, RR_CDS, RR_CLASS_IN, ttl, ds, (uint16_t)dl, 0);
+}
+
+/* ---- ZONEMD (RFC 8976) ---- */
+
+static size_t
+zonemd_len(uint8_t alg)
+{
+	return alg == ZONEMD_HASH_SHA384 ? 48 : 64;
+}
+
+/* The first build's apex ZONEMD: the final serial, scheme and length, a
+ * zero digest. It makes the chain list ZONEMD; zonemd_fill writes the digest. */
+static int
+add_zonemd_placeholder(zone_builder_t *b, const zone_t *z, uint8_t alg)
+{
+	uint8_t rd[6 + ZONEMD_DIGEST_MAX] = { 0 };
+	wire_set_u32(rd, z->serial);
+	rd[4] = ZONEMD_SCHEME_SIMPLE;
+	rd[5] = alg;
+	return zone_builder_add(b, z->origin, z->origin_len, RR_ZONEMD, RR_CLASS_IN, z->soa->ttl, rd,
+				(uint16_t)(6 + zonemd_len(alg)), 0);
+}
+
+static int
+rdp_cmp(const void *a, const void *b)
+{
+	const uint8_t *x = *(const uint8_t *const *)a, *y = *(const uint8_t *const *)b;
+	return zone_rdata_cmp(msg_rd_data(x), msg_rd_len(x), msg_rd_data(y), msg_rd_len(y));
+}
+
+/* Restore the canonical order of an RRset whose rdata were replaced in place
+ * (same total length): only when it was broken, which takes ZONEMD RRSIGs
+ * of different keys, some reused and some new (their times differ). */
+static int
+resort_rrset(zone_rrset_t *rs)
+{
+	const uint8_t *last = NULL, *rd = rs->rdata;
+	bool sorted = true;
+	for (uint16_t i = 0; i < rs->count; i++, rd = msg_rd_next(rd)) {
+		if (last != NULL && rdp_cmp(&last, &rd) >= 0)
+			sorted = false;
+		last = rd;
+	}
+	if (sorted)
+		return 0;
+	size_t total = (size_t)(rd - rs->rdata);
+	const uint8_t **v = calloc(rs->count, sizeof(*v));
+	uint8_t *copy = malloc(total);
+	if (v == NULL || copy == NULL) {
+		free(v);
+		free(copy);
+		return FL_ENOMEM;
+	}
+	memcpy(copy, rs->rdata, total);
+	rd = copy;
+	for (uint16_t i = 0; i < rs->count; i++, rd = msg_rd_next(rd))
+		v[i] = rd;
+	qsort(v, rs->count, sizeof(*v), rdp_cmp);
+	uint8_t *w = rs->rdata;
+	for (uint16_t i = 0; i < rs->count; i++) {
+		size_t l = 2u + msg_rd_len(v[i]);
+		memcpy(w, v[i], l);
+		w += l;
+	}
+	free(v);
+	free(copy);
+	return 0;
+}
+
+/* The placeholder RRSIG over the apex ZONEMD by k (covered type, algorithm, key tag), or NULL. */
+static uint8_t *
+zonemd_sig_slot(zone_rrset_t *sigs, const dkey_t *k)
+{
+	uint8_t *rd = sigs->rdata;
+	for (uint16_t i = 0; i < sigs->count; i++, rd += 2u + msg_rd_len(rd)) {
+		const uint8_t *d = msg_rd_data(rd);
+		if (msg_rd_len(rd) >= RRSIG_FIXED_LEN && wire_u16(d) == RR_ZONEMD && d[2] == (uint8_t)dkey_alg(k) &&
+		    wire_u16(d + 16) == dkey_tag(k))
+			return rd;
+	}
+	return NULL;
+}
+
+/* Digest the signed version s and write it over the placeholder's, then
+ * replace the RRSIGs over the ZONEMD RRset (reused from o->prev when that
+ * has the same ZONEMD, so an unchanged zone signs into the same bytes).
+ * s was built by sign_zone and is not published yet: nobody reads these
+ * bytes, whose lengths do not change (same digest length; an RRSIG by one
+ * key over one RRset has one length). */
+static int
+zonemd_fill(zone_t *s, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, sign_stats_t *st, char *err,
+	    size_t errlen)
+{
+	uint8_t d[ZONEMD_DIGEST_MAX], rd[RRSIG_FIXED_LEN + DNAME_MAXLEN + DKEY_SIG_MAX];
+	size_t dl = 0;
+	rrsig_ctx_t c = { 0 };
+	bool any_zsk, any_ksk;
+	int ret = zonemd_digest(s, ZONEMD_SCHEME_SIMPLE, o->zonemd_hash, d, &dl);
+	if (ret != 0)
+		return ret;
+	zone_rrset_t *zm = (zone_rrset_t *)zone_node_rrset(s->apex, RR_ZONEMD);
+	zone_rrset_t *sigs = (zone_rrset_t *)zone_node_rrset(s->apex, RR_RRSIG);
+	if (zm == NULL || zm->count != 1 || msg_rd_len(zm->rdata) != 6 + dl || sigs == NULL) {
+		snprintf(err, errlen, "signing (ZONEMD): the placeholder ZONEMD is not in the signed version");
+		return FL_ESEMANTIC;
+	}
+	memcpy(zm->rdata + 2 + 6, d, dl);
+	sign_key_kinds(keys, nkeys, &any_zsk, &any_ksk);
+	for (size_t k = 0; k < nkeys && ret == 0; k++) {
+		if (!sign_key_signs(keys[k], RR_ZONEMD, any_zsk, any_ksk))
+			continue;
+		uint8_t *slot = zonemd_sig_slot(sigs, keys[k]);
+		uint16_t len = 0;
+		const uint8_t *sig = reusable(o, s->apex, zm, keys[k], &len);
+		if (sig != NULL) {
+			st->reused++;
+		} else {
+			int l = rrsig_make(&c, keys[k], s->origin, zm, o->inception, o->expiration, rd, sizeof(rd));
+			if (l < 0) {
+				ret = l;
+				break;
+			}
+			sig = rd;
+			len = (uint16_t)l;
+			st->rrsigs++;
+		}
+		if (slot == NULL || msg_rd_len(slot) != len) {
+			snprintf(err, errlen, "signing (ZONEMD): no placeholder RRSIG of the same length by key %u",
+				 (unsigned)dkey_tag(keys[k]));
+			ret = FL_ESEMANTIC;
+			break;
+		}
+		memcpy(slot + 2, sig, len);
+	}
+	rrsig_ctx_free(&c);
+	return ret != 0 ? ret : resort_rrset(sigs);
+}
+
 int
 sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, zone_t **out, sign_stats_t *stats,
 	  char *err, size_t errlen)
@@ -414,20 +592,36 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		snprintf(err, errlen, "signing: %s", nkeys == 0 ? "no key" : z->soa == NULL ? "no SOA" : "expiration not after inception");
 		return FL_EINVAL;
 	}
-	for (size_t k = 0; k < nkeys; k++)
+	for (size_t k = 0; k < nkeys; k++) {
 		if (!dname_eq(dkey_zone(keys[k]), z->origin)) {
 			snprintf(err, errlen, "signing: key %u belongs to another zone", (unsigned)dkey_tag(keys[k]));
 			return FL_EINVAL;
 		}
+		/* Signatures are told apart by algorithm and key tag (reuse, ZONEMD, validation). */
+		for (size_t j = 0; j < k; j++)
+			if (dkey_alg(keys[j]) == dkey_alg(keys[k]) && dkey_tag(keys[j]) == dkey_tag(keys[k])) {
+				snprintf(err, errlen, "signing: two keys with algorithm %u and key tag %u", (unsigned)dkey_alg(keys[k]),
+					 (unsigned)dkey_tag(keys[k]));
+				return FL_EINVAL;
+			}
+	}
+	if (o->zonemd_hash != 0 && o->zonemd_hash != ZONEMD_HASH_SHA384 && o->zonemd_hash != ZONEMD_HASH_SHA512) {
+		snprintf(err, errlen, "signing: ZONEMD hash algorithm %u not supported", (unsigned)o->zonemd_hash);
+		return FL_EINVAL;
+	}
 	/* 1. The records and the DNSKEYs. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false, o)) != 0)
 		goto fail;
+	if (o->zonemd_hash != 0 && (ret = add_zonemd_placeholder(b, z, o->zonemd_hash)) != 0)
+		goto fail;
+	uint32_t kttl = o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa->ttl;
 	for (size_t k = 0; k < nkeys; k++) {
 		size_t len;
 		const uint8_t *rd = dkey_rdata(keys[k], &len);
-		ret = zone_builder_add(b, z->origin, z->origin_len, RR_DNSKEY, RR_CLASS_IN,
-				       o->dnskey_ttl != 0 ? o->dnskey_ttl : z->soa->ttl, rd, (uint16_t)len, 0);
+		ret = zone_builder_add(b, z->origin, z->origin_len, RR_DNSKEY, RR_CLASS_IN, kttl, rd, (uint16_t)len, 0);
+		if (ret == 0 && o->cds && (dkey_flags(keys[k]) & DKEY_FLAG_SEP))
+			ret = add_cds(b, z, keys[k], kttl);
 		if (ret != 0)
 			goto fail;
 	}
@@ -437,7 +631,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 2. The chain, from that version's nodes. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false)) != 0 ||
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false, NULL)) != 0 ||
 	    (ret = o->nsec3 ? add_nsec3(b, u, o, &st.chain) : add_nsec(b, u, &st.chain)) != 0)
 		goto fail;
 	ret = finish(b, &v, "chain", err, errlen);
@@ -446,11 +640,18 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		goto done;
 	/* 3. The signatures. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true)) != 0 ||
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true, NULL)) != 0 ||
 	    (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
 		goto fail;
 	ret = finish(b, out, "signatures", err, errlen);
 	b = NULL;
+	/* 4. The ZONEMD digest over the signed version, and its signatures. */
+	if (ret == 0 && o->zonemd_hash != 0 && (ret = zonemd_fill(*out, keys, nkeys, o, &st, err, errlen)) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "signing (ZONEMD): %s", fl_strerror(ret));
+		zone_free(*out);
+		*out = NULL;
+	}
 	goto done;
 fail:
 	if (err[0] == '\0' || ret == FL_ENOMEM)

@@ -21,6 +21,7 @@
 #include "dnssec/dkey.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
+#include "zone/zonemd.h"
 
 typedef struct {
 	uint8_t origin[DNAME_MAXLEN];
@@ -34,6 +35,9 @@ typedef struct {
 	bool sign;                  /* dnssec-signing */
 	dkey_alg_t alg;
 	bool nsec3;
+	bool zonemd;                /* zonemd: an apex ZONEMD, signed or not */
+	bool cds;                   /* dnssec-cds */
+	bool validate;              /* dnssec-validate */
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
@@ -88,7 +92,7 @@ primary_new(const conf_t *conf)
 		const conf_zone_t *cz = &conf->zone[i];
 		primary_policy_t *pol = &p->policies[p->npolicies];
 		uint8_t root = 0;
-		if ((cz->serial_policy == 0 && !cz->dnssec_signing) ||
+		if ((cz->serial_policy == 0 && !cz->dnssec_signing && !cz->zonemd) ||
 		    dname_from_str(cz->domain, strlen(cz->domain), &root, pol->origin) < 0)
 			continue;
 		dname_lower(pol->origin);
@@ -97,6 +101,9 @@ primary_new(const conf_t *conf)
 		pol->sign = cz->dnssec_signing;
 		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
 		pol->nsec3 = cz->dnssec_nsec3;
+		pol->zonemd = cz->zonemd;
+		pol->cds = cz->dnssec_cds;
+		pol->validate = cz->dnssec_validate;
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -189,12 +196,16 @@ opts_for(primary_t *p, const uint8_t *origin)
 			continue;
 		if (pol->has_policy)
 			o.policy = pol->policy;
+		if (pol->zonemd)
+			o.zonemd_hash = ZONEMD_HASH_SHA384;
 		if (pol->sign) {
 			keys_for(p, pol);
 			/* No key: keys set, nkeys 0, so the signing stage refuses the zone. */
 			o.keys = pol->nkeys > 0 ? pol->keys : none;
 			o.nkeys = pol->nkeys;
 			o.nsec3 = pol->nsec3;
+			o.cds = pol->cds;
+			o.validate = pol->validate;
 		}
 	}
 	return o;
@@ -276,7 +287,8 @@ journal_of(primary_t *p, const uint8_t *origin, bool create)
 	return &e->j;
 }
 
-/* SHA-256 over every RR of the version, the SOA serial excepted: "same content". */
+/* SHA-256 over every RR of the version, the SOA serial and the apex ZONEMD
+ * excepted: "same content". */
 static int
 content_digest(const zone_t *z, char hex[65])
 {
@@ -289,6 +301,8 @@ content_digest(const zone_t *z, char hex[65])
 		const zone_node_t *n = &z->nodes[i];
 		for (uint16_t k = 0; k < n->nrrsets; k++) {
 			const zone_rrset_t *rs = &n->rrsets[k];
+			if (i == 0 && rs->type == RR_ZONEMD)
+				continue; /* derived from the rest: a file without it is the same content */
 			uint8_t hdr[8] = { (uint8_t)(rs->type >> 8), (uint8_t)rs->type, (uint8_t)(rs->count >> 8),
 					   (uint8_t)rs->count, (uint8_t)(rs->ttl >> 24), (uint8_t)(rs->ttl >> 16),
 					   (uint8_t)(rs->ttl >> 8), (uint8_t)rs->ttl };
@@ -436,10 +450,10 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		out[i] = z;
 		journal_t **j = journal_of(p, z->origin, false), *nojournal = NULL;
 		pipeline_opts_t zo = opts_for(p, z->origin);
-		if (j == NULL && zo.keys == NULL)
+		if (j == NULL && zo.keys == NULL && zo.zonemd_hash == 0)
 			continue; /* no storage: the file's serial, history starts now */
 		if (j == NULL)
-			j = &nojournal; /* no storage, but the signing stage still runs */
+			j = &nojournal; /* no storage, but the signing stage or the ZONEMD still runs */
 		/* Same content as the last published version: serve it at that serial. */
 		uint32_t saved;
 		char hex[65], now_hex[65];

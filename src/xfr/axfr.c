@@ -80,7 +80,8 @@ xfr_axfr_next(xfr_axfr_t *x, uint8_t *buf, size_t cap, size_t reserve)
 				continue;
 			const zone_node_t *n = &z->nodes[x->node];
 			const zone_rrset_t *rs = &n->rrsets[x->rrset];
-			r = msg_put_rrset(&m, MSG_ANSWER, n->name, rs->type, RR_CLASS_IN, rs->ttl, x->rd, 1);
+			r = msg_put_rrset(&m, MSG_ANSWER, n->name, rs->type, RR_CLASS_IN,
+					  zone_rr_ttl(rs, msg_rd_data(x->rd), msg_rd_len(x->rd)), x->rd, 1);
 		}
 		if (r != 0) {
 			if (in_msg == 0)

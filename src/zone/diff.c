@@ -61,7 +61,7 @@ emit_rrset(changeset_t *cs, bool add, const uint8_t *owner, const zone_rrset_t *
 	rr_iter_t it;
 	iter_init(&it, rs);
 	while (iter_next(&it)) {
-		int ret = emit(cs, add, owner, rs->type, rs->ttl, it.rd, it.rdlen);
+		int ret = emit(cs, add, owner, rs->type, zone_rr_ttl(rs, it.rd, it.rdlen), it.rd, it.rdlen);
 		if (ret != 0)
 			return ret;
 	}
@@ -102,9 +102,9 @@ diff_rrset(changeset_t *cs, const uint8_t *owner, const zone_rrset_t *o, const z
 		int cmp = !ha ? 1 : !hb ? -1 : zone_rdata_cmp(a.rd, a.rdlen, b.rd, b.rdlen);
 		ret = 0;
 		if (cmp < 0)
-			ret = emit(cs, false, owner, o->type, o->ttl, a.rd, a.rdlen);
+			ret = emit(cs, false, owner, o->type, zone_rr_ttl(o, a.rd, a.rdlen), a.rd, a.rdlen);
 		else if (cmp > 0)
-			ret = emit(cs, true, owner, c->type, c->ttl, b.rd, b.rdlen);
+			ret = emit(cs, true, owner, c->type, zone_rr_ttl(c, b.rd, b.rdlen), b.rd, b.rdlen);
 		if (ret != 0)
 			return ret;
 		if (cmp <= 0)

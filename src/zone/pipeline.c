@@ -7,12 +7,15 @@
 
 #include "dns/dname.h"
 #include "dns/msg.h"
+#include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "util/err.h"
+#include "dnssec/dvalidate.h"
 #include "dnssec/sign.h"
 #include "zone/apply.h"
 #include "zone/diff.h"
 #include "zone/pipeline.h"
+#include "zone/zonemd.h"
 
 /* The SOA rdata of two versions equal except for the serial? */
 static bool
@@ -38,6 +41,57 @@ with_serial(zone_t *cand, uint32_t serial, zone_t **out)
 	return zone_set_serial(cand, serial, out);
 }
 
+/* An unsigned zone's ZONEMD: z with its apex ZONEMD RRset replaced by one
+ * SIMPLE ZONEMD over z (the digest leaves the apex ZONEMD out, so z's own
+ * does not matter), through one rebuild; z itself when it already has
+ * exactly that one. */
+static int
+with_zonemd(const zone_t *z, uint8_t alg, zone_t **out)
+{
+	uint8_t rd[6 + ZONEMD_DIGEST_MAX];
+	size_t dl = 0;
+	*out = NULL;
+	int ret = zonemd_digest(z, ZONEMD_SCHEME_SIMPLE, alg, rd + 6, &dl);
+	if (ret != 0)
+		return ret;
+	wire_set_u32(rd, z->serial);
+	rd[4] = ZONEMD_SCHEME_SIMPLE;
+	rd[5] = alg;
+	const zone_rrset_t *old = zone_node_rrset(z->apex, RR_ZONEMD);
+	if (old != NULL && old->count == 1 && old->ttl == z->soa->ttl && msg_rd_len(old->rdata) == 6 + dl &&
+	    memcmp(msg_rd_data(old->rdata), rd, 6 + dl) == 0) {
+		*out = (zone_t *)z;
+		return 0;
+	}
+	changeset_t cs;
+	changeset_init(&cs);
+	const uint8_t *soa = z->soa->rdata;
+	ret = changeset_set_soa(&cs, false, z->origin, z->soa->ttl, msg_rd_data(soa), msg_rd_len(soa));
+	if (ret == 0)
+		ret = changeset_set_soa(&cs, true, z->origin, z->soa->ttl, msg_rd_data(soa), msg_rd_len(soa));
+	const uint8_t *o = old != NULL ? old->rdata : NULL;
+	for (uint16_t i = 0; ret == 0 && old != NULL && i < old->count; i++, o = msg_rd_next(o))
+		ret = changeset_del(&cs, z->origin, RR_ZONEMD, old->ttl, msg_rd_data(o), msg_rd_len(o));
+	if (ret == 0)
+		ret = changeset_add(&cs, z->origin, RR_ZONEMD, z->soa->ttl, rd, (uint16_t)(6 + dl));
+	if (ret == 0)
+		ret = zone_apply(z, &cs, out, NULL);
+	changeset_clear(&cs);
+	return ret;
+}
+
+/* Does cs change nothing but the apex ZONEMD RRset (which with_zonemd derives)? */
+static bool
+only_apex_zonemd(const changeset_t *cs, const uint8_t *origin)
+{
+	const changeset_list_t *l[2] = { &cs->del, &cs->add };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < l[k]->count; i++)
+			if (l[k]->rr[i].type != RR_ZONEMD || !dname_eq(l[k]->rr[i].owner, origin))
+				return false;
+	return true;
+}
+
 /* The signing stage: z (unsigned) signed into *out, reusing prev's
  * signatures of unchanged RRsets. Inception an hour back (clock skew),
  * refresh when less than half the validity is left. */
@@ -47,25 +101,60 @@ sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t 
 	uint32_t validity = o->sig_validity != 0 ? o->sig_validity : 14 * 86400;
 	uint32_t now = (uint32_t)o->now;
 	sign_opts_t so = { .inception = now - 3600, .expiration = now + validity, .nsec3 = o->nsec3, .threads = 2,
-			   .prev = prev, .now = now, .refresh = validity / 2 };
+			   .prev = prev, .now = now, .refresh = validity / 2, .zonemd_hash = o->zonemd_hash,
+			   .cds = o->cds };
 	return sign_zone(z, o->keys, o->nkeys, &so, out, NULL, why, whylen);
 }
 
-/* with_serial, then the signing stage when the zone is signed; *out is a new
- * version unless it is cand itself. */
+/* Validate before publish: the signed version s against prev (the served
+ * version, validated when it was published). FL_ESEMANTIC: why says what. */
+static int
+validate_step(const zone_t *prev, const zone_t *s, const pipeline_opts_t *o, char *why, size_t whylen)
+{
+	if (!o->validate)
+		return 0;
+	char r[768] = "";
+	dval_opts_t vo = { .now = (uint32_t)o->now, .prev = prev, .threads = 2 };
+	int ret = dval_check(s, o->keys, o->nkeys, &vo, NULL, r, sizeof(r));
+	if (ret != 0)
+		snprintf(why, whylen, "validation failed: %s", r[0] != '\0' ? r : fl_strerror(ret));
+	return ret;
+}
+
+/* How a published version was made, for the log line. */
+static const char *
+signed_note(const pipeline_opts_t *o)
+{
+	return o->keys == NULL ? "" : o->validate ? ", signed and validated" : ", signed";
+}
+
+/* with_serial, then the signing stage when the zone is signed, or the
+ * ZONEMD of an unsigned zone; *out is a new version unless it is cand itself. */
 static int
 finish_version(const zone_t *old, zone_t *cand, uint32_t serial, const pipeline_opts_t *o, zone_t **out, char *why,
 	       size_t whylen)
 {
 	zone_t *v = NULL;
 	int ret = with_serial(cand, serial, &v);
-	if (ret != 0 || o->keys == NULL) {
+	if (ret != 0 || (o->keys == NULL && o->zonemd_hash == 0)) {
 		*out = v;
+		return ret;
+	}
+	if (o->keys == NULL) {
+		ret = with_zonemd(v, o->zonemd_hash, out);
+		if (ret != 0)
+			snprintf(why, whylen, "ZONEMD: %s", fl_strerror(ret));
+		if (v != cand && v != *out)
+			zone_free(v);
 		return ret;
 	}
 	ret = sign_step(old, v, o, out, why, whylen);
 	if (v != cand)
 		zone_free(v);
+	if (ret == 0 && (ret = validate_step(old, *out, o, why, whylen)) != 0) {
+		zone_free(*out);
+		*out = NULL;
+	}
 	return ret;
 }
 
@@ -75,7 +164,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 {
 	changeset_t cs;
 	zone_t *fin = NULL;
-	char why[512] = "";
+	char why[1024] = "";
 	int ret;
 	char zname[1024];
 	*out = NULL;
@@ -95,7 +184,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 			snprintf(msg, msglen, "zone %s refused: %s", zname, why[0] ? why : fl_strerror(ret));
 			return PIPELINE_REFUSED;
 		}
-		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, signed_note(o));
 		*out = fin;
 		return PIPELINE_PUBLISH;
 	}
@@ -109,7 +198,10 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 		return PIPELINE_REFUSED;
 	}
 	ret = zone_diff(old, probe, &cs);
-	bool same = ret == 0 && changeset_empty(&cs) && soa_same_but_serial(old, probe);
+	/* An unsigned candidate has no ZONEMD of ours yet: it is not content. */
+	bool same = ret == 0 &&
+		    (changeset_empty(&cs) || (o->keys == NULL && o->zonemd_hash != 0 && only_apex_zonemd(&cs, old->origin))) &&
+		    soa_same_but_serial(old, probe);
 	changeset_clear(&cs);
 	changeset_init(&cs);
 	uint32_t s = cand->serial;
@@ -125,6 +217,7 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	 * (serial policy keep): no second signing. */
 	if (ret == 0 && probe != cand && s == cand->serial) {
 		fin = probe;
+		ret = validate_step(old, fin, o, why, sizeof(why));
 	} else {
 		if (probe != cand)
 			zone_free(probe);
@@ -135,10 +228,13 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 		ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
 	}
 	if (ret != 0) {
+		/* Not signed or not valid: refused, the served version stays. */
 		snprintf(msg, msglen, "zone %s: %s, still serving serial %u", zname, why[0] ? why : fl_strerror(ret),
 			 old->serial);
-		fin = NULL;
-		goto fail_quiet;
+		if (fin != NULL && fin != cand)
+			zone_free(fin);
+		changeset_clear(&cs);
+		return ret == FL_ENOMEM ? ret : PIPELINE_REFUSED;
 	}
 	ret = zone_diff(old, fin, &cs);
 	if (ret != 0)
@@ -219,8 +315,13 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 		/* The journal ends at this version: its changesets are the history. */
 		restore_t r = { NULL, &o->history, 0 };
 		int ret = journal_read_from(*j, first, restore_one, &r);
+		zone_t *v = cand;
+		/* With zonemd, the journal's last version is the file's plus its ZONEMD. */
+		if (ret == 0 && r.err == 0 && o->zonemd_hash != 0)
+			ret = with_zonemd(cand, o->zonemd_hash, &v);
 		if (ret == 0 && r.err == 0) {
-			cand->history = r.h;
+			v->history = r.h;
+			cand = v;
 			snprintf(msg, msglen, "zone %s: serial %u, IXFR history from serial %u restored from the journal (%zu changesets)",
 				 zname, cand->serial, zone_history_first_serial(r.h), zone_history_count(r.h));
 			*out = cand;
@@ -260,7 +361,7 @@ pipeline_startup(zone_t *cand, journal_t **j, const char *journal_path, const jo
 			 : o->policy == SERIAL_KEEP ? "the file changed while we were down"
 						    : "generated serials continue above it");
 	} else {
-		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, o->keys != NULL ? ", signed" : "");
+		snprintf(msg, msglen, "zone %s: serial %u%s", zname, fin->serial, signed_note(o));
 	}
 	*out = fin;
 	return 0;

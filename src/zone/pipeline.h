@@ -6,7 +6,9 @@
  * against the served version, journal append (fsynced) and history, as in
  * the pipeline of docs/architecture.md. A candidate whose content did not
  * change yields no new version; a refused candidate leaves the served
- * version in place. Runs on the control thread; the journal is its own.
+ * version in place. A signed candidate is signed after its serial is set
+ * and, with validate, checked before it is published. Runs on the control
+ * thread; the journal is its own.
  */
 #pragma once
 
@@ -33,6 +35,20 @@ typedef struct {
 	size_t nkeys;
 	bool nsec3;
 	uint32_t sig_validity;         /*!< seconds; 0: 14 days */
+	/** RFC 8976: 0, or ZONEMD_HASH_SHA384 / _SHA512: every published
+	 *  version carries an apex ZONEMD (scheme SIMPLE). Signed zones get it
+	 *  from the signer (listed in the chain, signed); unsigned ones after
+	 *  the serial is set, at the cost of one more rebuild of the version. A
+	 *  candidate that differs from the served version only in its apex
+	 *  ZONEMD is unchanged. */
+	uint8_t zonemd_hash;
+	bool cds;                      /*!< signed zones: CDS/CDNSKEY of the SEP keys (sign.h) */
+	/** Signed zones: each signed version is checked (dvalidate.h) before
+	 *  it is published, against the served version (its unchanged
+	 *  signatures are not verified again); one that fails is refused
+	 *  (PIPELINE_REFUSED, msg names the owner and type) and the served
+	 *  version stays. */
+	bool validate;
 } pipeline_opts_t;
 
 typedef enum {

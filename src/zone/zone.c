@@ -81,6 +81,18 @@ zone_node_rrset(const zone_node_t *n, uint16_t type)
 	return NULL;
 }
 
+uint32_t
+zone_rr_ttl(const zone_rrset_t *rs, const uint8_t *data, uint16_t len)
+{
+	if (rs->type != RR_RRSIG || len < 8)
+		return rs->ttl;
+	const uint8_t *rd = rs->rdata;
+	for (uint16_t i = 0; i < rs->count; i++, rd = msg_rd_next(rd))
+		if (msg_rd_len(rd) >= 8 && wire_u32(msg_rd_data(rd) + 4) != wire_u32(data + 4))
+			return wire_u32(data + 4); /* they differ: each its own */
+	return rs->ttl;
+}
+
 const zone_node_t *
 zone_find_le(const zone_t *z, const uint8_t *name)
 {

@@ -120,6 +120,17 @@ const zone_node_t *zone_find_encloser(const zone_t *z, const uint8_t *name, size
 /** \brief RRset of a type at a node, or NULL. */
 const zone_rrset_t *zone_node_rrset(const zone_node_t *n, uint16_t type);
 
+/**
+ * \brief The TTL one RR of rs goes out with (AXFR, IXFR, ZONEMD digest).
+ * The builder merges the RRSIGs of a name into one RRset with the lowest
+ * TTL; when their Original TTL fields differ, each RRSIG carries its own
+ * Original TTL (RFC 4034 §3: an RRSIG's TTL is the TTL of the RRset it
+ * covers), as signers write them and as validators and ZONEMD verifiers
+ * downstream expect; otherwise, and for every other type, the RRset's TTL.
+ * \param data, len  the RR's rdata (one of rs's)
+ */
+uint32_t zone_rr_ttl(const zone_rrset_t *rs, const uint8_t *data, uint16_t len);
+
 /** \brief Index of a node in z->nodes. */
 static inline uint32_t zone_node_index(const zone_t *z, const zone_node_t *n) { return (uint32_t)(n - z->nodes); }
 

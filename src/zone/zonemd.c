@@ -45,26 +45,6 @@ hash_name(uint8_t alg)
 	return alg == ZONEMD_HASH_SHA384 ? "SHA-384" : "SHA-512";
 }
 
-/* True when the RRSIGs of an RRset carry different Original TTLs: then the
- * builder merged RRSIGs of different TTLs and kept only the lowest. */
-static bool
-rrsig_ttls_differ(const zone_rrset_t *rs)
-{
-	const uint8_t *rd = rs->rdata;
-	uint32_t first = 0;
-	bool seen = false;
-	for (uint16_t i = 0; i < rs->count; i++, rd = msg_rd_next(rd)) {
-		if (msg_rd_len(rd) < RRSIG_FIXED)
-			continue;
-		uint32_t t = wire_u32(msg_rd_data(rd) + 4);
-		if (seen && t != first)
-			return true;
-		first = t;
-		seen = true;
-	}
-	return false;
-}
-
 static int
 put_rr(EVP_MD_CTX *md, const zone_node_t *n, uint16_t type, uint32_t ttl, const canon_rr_t *rr)
 {
@@ -88,16 +68,12 @@ digest_rrset(dctx_t *c, const zone_node_t *n, const zone_rrset_t *rs, bool apex)
 	if (nrr < 0)
 		return nrr;
 	int ret;
-	bool orig_ttl = rs->type == RR_RRSIG && rrsig_ttls_differ(rs);
 	for (int i = 0; i < nrr; i++) { /* duplicate RRs are digested once: canon_rrset removed them */
 		const canon_rr_t *rr = &c->canon.rr[i];
-		uint32_t ttl = rs->ttl;
-		if (rs->type == RR_RRSIG && rr->len >= RRSIG_FIXED) {
-			if (apex && wire_u16(rr->rd) == RR_ZONEMD)
-				continue; /* §3.3.1.1: nor are the apex RRSIGs covering it */
-			if (orig_ttl)
-				ttl = wire_u32(rr->rd + 4);
-		}
+		if (rs->type == RR_RRSIG && rr->len >= RRSIG_FIXED && apex && wire_u16(rr->rd) == RR_ZONEMD)
+			continue; /* §3.3.1.1: nor are the apex RRSIGs covering it */
+		/* The TTL the RR is transferred with (merged RRSIGs: see zone_rr_ttl). */
+		uint32_t ttl = zone_rr_ttl(rs, rr->rd, rr->len);
 		ret = put_rr(c->md, n, rs->type, ttl, rr);
 		if (ret != 0)
 			return ret;

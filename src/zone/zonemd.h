@@ -14,7 +14,9 @@
  * RRSIG TTLs: the builder merges the RRSIGs of a name into one RRset with
  * the lowest TTL. When the RRSIGs of a name carry different Original TTL
  * fields, each is digested with its Original TTL (RFC 4034 §3: an RRSIG's
- * TTL equals the TTL of the RRset it covers); otherwise with the RRset TTL.
+ * TTL equals the TTL of the RRset it covers); otherwise with the RRset TTL:
+ * the TTL AXFR and IXFR send each RRSIG with (zone_rr_ttl), so a verifier
+ * downstream digests what it received.
  */
 #pragma once
 

@@ -8,10 +8,13 @@
  * daemon signs inside its zone pipeline.
  *
  *   signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]]
- *            [-j THREADS] [-v DAYS] [--prev SIGNED] ZONEFILE > signed.zone
+ *            [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] [--cds] [--validate] ZONEFILE > signed.zone
  *
  * --prev: the previous signed version (this tool's output): signatures of
- * unchanged RRsets are reused (incremental signing).
+ * unchanged RRsets are reused (incremental signing). --zonemd: an apex
+ * ZONEMD (SIMPLE, SHA-384 by default) over the signed zone. --cds: CDS and
+ * CDNSKEY of the SEP keys (RFC 7344). --validate: check the result with
+ * dval_check (with --prev as its previous version) and print its time.
  *
  * Keys: every K<origin>+*.private in KEYDIR; when there is none, one CSK of
  * ALG (default ECDSAP256SHA256) is generated and saved there (--ksk: a KSK
@@ -29,14 +32,16 @@
 #include "dns/rrtype.h"
 #include "dns/wire.h"
 #include "dnssec/dkey.h"
+#include "dnssec/dvalidate.h"
 #include "dnssec/sign.h"
 #include "util/err.h"
 #include "zone/zonefile.h"
+#include "zone/zonemd.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] [--prev SIGNED] ZONEFILE\n");
+	fprintf(stderr, "usage: signzone -o ORIGIN -k KEYDIR [-a ALG] [--ksk] [--nsec3 [--optout]] [-j THREADS] [-v DAYS] [--prev SIGNED] [--zonemd [384|512]] [--cds] [--validate] ZONEFILE\n");
 }
 
 /* One RR in presentation form through ldns (the wire is ours, the text is ldns'). */
@@ -64,10 +69,13 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "nsec3", no_argument, NULL, '3' }, { "optout", no_argument, NULL, 'O' },
 					    { "ksk", no_argument, NULL, 'K' }, { "prev", required_argument, NULL, 'P' },
+					    { "zonemd", optional_argument, NULL, 'Z' },
+					    { "cds", no_argument, NULL, 'C' },
+					    { "validate", no_argument, NULL, 'V' },
 					    { NULL, 0, NULL, 0 } };
 	const char *origin_s = NULL, *keydir = NULL, *prev_path = NULL;
 	dkey_alg_t alg = DKEY_ALG_ECDSAP256SHA256;
-	bool ksk = false;
+	bool ksk = false, validate = false;
 	sign_opts_t o = { 0 };
 	unsigned days = 14;
 	int ch;
@@ -82,6 +90,9 @@ main(int argc, char **argv)
 		case 'O': o.optout = true; break;
 		case 'K': ksk = true; break;
 		case 'P': prev_path = optarg; break;
+		case 'C': o.cds = true; break;
+		case 'V': validate = true; break;
+		case 'Z': o.zonemd_hash = optarg != NULL && strcmp(optarg, "512") == 0 ? ZONEMD_HASH_SHA512 : ZONEMD_HASH_SHA384; break;
 		default: usage(); return 2;
 		}
 	}
@@ -139,6 +150,15 @@ main(int argc, char **argv)
 	fprintf(stderr, "signzone: %u names, %zu signatures made, %zu reused, %zu %s records, %.1f ms on %u thread%s\n",
 		s->nnodes, st.rrsigs, st.reused, st.chain, o.nsec3 ? "NSEC3" : "NSEC", st.ms, o.threads > 1 ? o.threads : 1,
 		o.threads > 1 ? "s" : "");
+	if (validate) {
+		dval_opts_t vo = { .now = now, .prev = prev, .threads = o.threads };
+		dval_stats_t vs;
+		int vr = dval_check(s, keys, nkeys, &vo, &vs, err, sizeof(err));
+		fprintf(stderr, "signzone: validation %s%s: %zu RRsets, %zu signatures verified, %zu identical to --prev, %zu chain records, %.1f ms\n",
+			vr == 0 ? "passed" : "FAILED: ", vr == 0 ? "" : err, vs.rrsets, vs.verified, vs.skipped, vs.chain, vs.ms);
+		if (vr != 0)
+			return 1;
+	}
 	for (uint32_t i = 0; i < s->nnodes; i++) {
 		const zone_node_t *n = &s->nodes[i];
 		for (uint16_t r = 0; r < n->nrrsets; r++) {

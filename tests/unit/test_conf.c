@@ -838,6 +838,49 @@ test_catalogs(void **state)
 	}
 }
 
+/* Per-zone DNSSEC options: defaults, values, and the ones only primary zones take. */
+static void
+test_zone_dnssec(void **state)
+{
+	static const char yaml[] = "zone:\n"
+				   "  - domain: a.test\n    dnssec-signing: true\n    zonemd: true\n    dnssec-cds: true\n"
+				   "  - domain: b.test\n    zonemd: yes\n"
+				   "  - domain: c.test\n    dnssec-validate: false\n";
+	conf_t c;
+	char err[512];
+	int ret = conf_load_mem(yaml, strlen(yaml), "d.yaml", &c, err, sizeof(err));
+	if (ret != 0)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_true(c.zone[0].dnssec_signing);
+	assert_true(c.zone[0].zonemd);
+	assert_true(c.zone[1].zonemd);
+	assert_false(c.zone[1].dnssec_signing);
+	assert_false(c.zone[2].zonemd);
+	assert_true(c.zone[0].dnssec_cds);
+	assert_false(c.zone[1].dnssec_cds);
+	assert_true(c.zone[0].dnssec_validate); /* default on */
+	assert_false(c.zone[2].dnssec_validate);
+	conf_free(&c);
+	static const struct {
+		const char *yaml, *err;
+	} bad[] = {
+		{ "zone:\n  - domain: a.\n    role: secondary\n    zonemd: true\n",
+		  "d.yaml: zone a.: zonemd applies to primary zones (a secondary verifies the primary's ZONEMD)" },
+		{ "zone:\n  - domain: a.\n    zonemd: sha384\n", NULL },
+		{ "zone:\n  - domain: a.\n    dnssec-cds: true\n", "d.yaml: zone a.: dnssec-cds needs dnssec-signing: true" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = conf_load_mem(bad[i].yaml, strlen(bad[i].yaml), "d.yaml", &c, err, sizeof(err));
+		assert_int_equal(ret, FL_ESYNTAX);
+		if (bad[i].err != NULL)
+			assert_string_equal(err, bad[i].err);
+		else
+			assert_non_null(strstr(err, "zonemd"));
+		conf_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -857,6 +900,7 @@ main(void)
 		cmocka_unit_test(test_secondary_set),
 		cmocka_unit_test(test_zone_roles),
 		cmocka_unit_test(test_catalogs),
+		cmocka_unit_test(test_zone_dnssec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

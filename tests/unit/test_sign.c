@@ -9,13 +9,18 @@
  * key (KSK: DNSKEY only), every RRSIG checked with rrsig_check, and
  * incremental signing: after adding or removing a name only the changed
  * RRsets, the SOA and the neighbouring chain records get new signatures,
- * all others are byte-for-byte the previous ones.
+ * all others are byte-for-byte the previous ones. ZONEMD on a signed zone:
+ * listed in the apex bitmap, signed, verified by zonemd_verify, a changed
+ * byte elsewhere is a mismatch, an unchanged zone signs into the same bytes.
+ * CDS/CDNSKEY: one each per SEP key, signed by it, the CDS digest equal to
+ * the DS of BIND's dnssec-dsfromkey -2 (or ldns-key2ds -2) for the same key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +33,8 @@
 #include "dnssec/sign.h"
 #include "tu.h"
 #include "util/err.h"
+#include "zone/apply.h"
+#include "zone/zonemd.h"
 
 #define NOW 1800000000u
 
@@ -54,10 +61,11 @@ key(const zone_t *z, uint16_t flags)
 }
 
 static zone_t *
-sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st)
+sign_md(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st,
+	uint8_t zonemd)
 {
 	sign_opts_t o = { .inception = NOW - 3600, .expiration = NOW + 86400 * 14, .nsec3 = nsec3, .optout = optout,
-			  .threads = 2, .prev = prev, .now = NOW, .refresh = 86400 * 7 };
+			  .threads = 2, .prev = prev, .now = NOW, .refresh = 86400 * 7, .zonemd_hash = zonemd };
 	zone_t *s = NULL;
 	char err[256];
 	int r = sign_zone(z, keys, n, &o, &s, st, err, sizeof(err));
@@ -65,6 +73,12 @@ sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zo
 		print_error("%s\n", err);
 	assert_int_equal(r, 0);
 	return s;
+}
+
+static zone_t *
+sign(const zone_t *z, dkey_t **keys, size_t n, bool nsec3, bool optout, const zone_t *prev, sign_stats_t *st)
+{
+	return sign_md(z, keys, n, nsec3, optout, prev, st, 0);
 }
 
 static const zone_node_t *
@@ -106,7 +120,8 @@ check_sigs(const zone_t *s, dkey_t **keys, size_t n, size_t *signed_sets)
 			for (size_t k = 0; k < n; k++) {
 				uint16_t len = 0;
 				bool sep = dkey_flags(keys[k]) & DKEY_FLAG_SEP;
-				bool by_this = n == 1 || (rs->type == RR_DNSKEY ? sep : !sep);
+				bool ksk_type = rs->type == RR_DNSKEY || rs->type == RR_CDS || rs->type == RR_CDNSKEY;
+				bool by_this = n == 1 || (ksk_type ? sep : !sep);
 				const uint8_t *sig = sig_of(nd, rs->type, dkey_tag(keys[k]), &len);
 				if (!should || !by_this) {
 					assert_null(sig);
@@ -323,6 +338,192 @@ test_incremental(void **state)
 	dkey_free(k);
 }
 
+/* The apex NSEC or NSEC3 bitmap of s lists type. */
+static bool
+apex_bitmap_has(const zone_t *s, uint16_t type)
+{
+	const zone_rrset_t *ns = zone_node_rrset(s->apex, RR_NSEC);
+	if (ns != NULL) {
+		size_t pos = 0;
+		uint8_t nm[DNAME_MAXLEN];
+		assert_true(dname_unpack(msg_rd_data(ns->rdata), msg_rd_len(ns->rdata), &pos, nm, false) > 0);
+		return nsec_bitmap_has(msg_rd_data(ns->rdata) + pos, msg_rd_len(ns->rdata) - pos, type);
+	}
+	uint8_t h[NSEC3_HASHLEN], owner[DNAME_MAXLEN];
+	assert_int_equal(nsec3_hash(s->origin, NULL, 0, 0, h), 0);
+	assert_true(nsec3_owner(h, s->origin, owner) > 0);
+	const zone_node_t *n = zone_find(s, owner, dname_len(owner));
+	assert_non_null(n);
+	const zone_rrset_t *r3 = zone_node_rrset(n, RR_NSEC3);
+	assert_non_null(r3);
+	const uint8_t *d = msg_rd_data(r3->rdata);
+	size_t off = 5 + d[4]; /* alg, flags, iterations, salt */
+	off += 1 + d[off];     /* hash */
+	return nsec_bitmap_has(d + off, msg_rd_len(r3->rdata) - off, type);
+}
+
+/* ZONEMD (RFC 8976) on signed zones, NSEC and NSEC3, CSK and KSK + ZSK, SHA-384 and SHA-512. */
+static void
+test_zonemd(void **state)
+{
+	zone_error_t zerr;
+	zone_t *z = tu_zone("example.com.", base, &zerr);
+	/* the unsigned zone's own apex ZONEMD is dropped and replaced */
+	char text[4096];
+	snprintf(text, sizeof(text), "%sexample.com. 300 IN ZONEMD 1 1 1 %0*d\n", base, 96, 0);
+	zone_t *zmd = tu_zone("example.com.", text, &zerr);
+	assert_non_null(zmd);
+	dkey_t *k[2] = { key(z, DKEY_FLAGS_KSK), key(z, DKEY_FLAGS_ZSK) };
+	for (int v = 0; v < 4; v++) {
+		bool nsec3 = v & 1;
+		size_t nk = (v & 2) ? 2 : 1;
+		uint8_t alg = (v & 2) ? ZONEMD_HASH_SHA512 : ZONEMD_HASH_SHA384;
+		sign_stats_t st, st2;
+		zone_t *s = sign_md(v == 0 ? zmd : z, k, nk, nsec3, false, NULL, &st, alg);
+		size_t nsig;
+		check_sigs(s, k, nk, &nsig); /* the ZONEMD RRSIG included */
+		const zone_rrset_t *md = zone_node_rrset(s->apex, RR_ZONEMD);
+		assert_non_null(md);
+		assert_int_equal(md->count, 1);
+		assert_int_equal(md->ttl, 300);
+		assert_int_equal(msg_rd_len(md->rdata), 6 + (alg == ZONEMD_HASH_SHA384 ? 48 : 64));
+		assert_int_equal(wire_u32(msg_rd_data(md->rdata)), 1);
+		assert_true(apex_bitmap_has(s, RR_ZONEMD));
+		zonemd_status_t zs;
+		char why[256];
+		assert_int_equal(zonemd_verify(s, &zs, why, sizeof(why)), 0);
+		assert_int_equal(zs, ZONEMD_VALID);
+		/* re-signed unchanged with s as prev: the same bytes, ZONEMD RRSIG reused */
+		zone_t *again = sign_md(z, k, nk, nsec3, false, s, &st2, alg);
+		assert_true(zone_equal(s, again));
+		assert_int_equal(st2.rrsigs, 1); /* only the placeholder's, thrown away */
+		zone_free(again);
+		/* one byte of another record (unsigned glue, so only ZONEMD can tell) changed: a mismatch */
+		const zone_node_t *g = node(s, "ns.insecure.example.com.");
+		zone_rrset_t *a = (zone_rrset_t *)zone_node_rrset(g, RR_A);
+		a->rdata[2 + 3] ^= 1;
+		assert_int_equal(zonemd_verify(s, &zs, why, sizeof(why)), FL_ESEMANTIC);
+		assert_non_null(strstr(why, "mismatch"));
+		zone_free(s);
+	}
+	/* incremental: a changed record changes the ZONEMD and its RRSIG, and little else */
+	snprintf(text, sizeof(text), "%s", base);
+	strstr(text, " 1 3600")[1] = '2';
+	strcat(text, "new.example.com. 300 IN A 192.0.2.77\n");
+	zone_t *z1 = tu_zone("example.com.", text, &zerr);
+	sign_stats_t st0, st1;
+	zone_t *s0 = sign_md(z, k, 1, false, false, NULL, &st0, ZONEMD_HASH_SHA384);
+	zone_t *s1 = sign_md(z1, k, 1, false, false, s0, &st1, ZONEMD_HASH_SHA384);
+	/* SOA, new's A, new's NSEC, mail's NSEC, and the ZONEMD: the placeholder's and the final one */
+	assert_int_equal(st1.rrsigs, 6);
+	assert_int_equal(new_sigs(s0, s1), 5);
+	zonemd_status_t zs;
+	assert_int_equal(zonemd_verify(s1, &zs, NULL, 0), 0);
+	assert_int_equal(zs, ZONEMD_VALID);
+	assert_int_equal(wire_u32(msg_rd_data(zone_node_rrset(s1->apex, RR_ZONEMD)->rdata)), 2);
+	size_t nsig;
+	check_sigs(s1, k, 1, &nsig);
+	zone_free(s0);
+	zone_free(s1);
+	zone_free(z1);
+	zone_free(zmd);
+	zone_free(z);
+	dkey_free(k[0]);
+	dkey_free(k[1]);
+}
+
+/* The DS digest (hex, lowercase) another tool computes from the key's .key file, or "". */
+static void
+tool_ds(const char *keyfile, char *hex, size_t len)
+{
+	static const char *const cmds[] = { "dnssec-dsfromkey -2 '%s' 2>/dev/null", "ldns-key2ds -n -2 '%s' 2>/dev/null" };
+	hex[0] = '\0';
+	for (size_t c = 0; c < 2 && hex[0] == '\0'; c++) {
+		char cmd[1024], line[1024];
+		snprintf(cmd, sizeof(cmd), cmds[c], keyfile);
+		FILE *p = popen(cmd, "r");
+		if (p == NULL)
+			continue;
+		/* "example.com. [TTL] IN DS TAG ALG 2 DIGEST": the last field */
+		if (fgets(line, sizeof(line), p) != NULL) {
+			char *last = strrchr(line, ' ');
+			char *tab = strrchr(line, '\t');
+			if (tab != NULL && (last == NULL || tab > last))
+				last = tab;
+			if (last != NULL) {
+				snprintf(hex, len, "%s", last + 1);
+				hex[strcspn(hex, "\r\n")] = '\0';
+				for (char *x = hex; *x; x++)
+					*x = (char)tolower((unsigned char)*x);
+			}
+		}
+		pclose(p);
+	}
+}
+
+/* RFC 7344: CDS and CDNSKEY for the SEP key, signed by it, the CDS equal to other tools' DS. */
+static void
+test_cds(void **state)
+{
+	zone_error_t zerr;
+	char text[4096];
+	/* an RFC 8078 delete request in the file: kept without cds, replaced with it */
+	snprintf(text, sizeof(text), "%sexample.com. 300 IN CDS 0 0 0 00\n", base);
+	zone_t *z = tu_zone("example.com.", text, &zerr);
+	assert_non_null(z);
+	dkey_t *k[2] = { NULL, NULL };
+	assert_int_equal(dkey_generate(z->origin, DKEY_ALG_ECDSAP256SHA256, DKEY_FLAGS_KSK, &k[0]), 0);
+	assert_int_equal(dkey_generate(z->origin, DKEY_ALG_ECDSAP256SHA256, DKEY_FLAGS_ZSK, &k[1]), 0);
+	sign_opts_t o = { .inception = NOW - 3600, .expiration = NOW + 86400 * 14, .threads = 2, .now = NOW, .cds = true };
+	zone_t *s = NULL, *plain = NULL;
+	char err[256];
+	assert_int_equal(sign_zone(z, k, 2, &o, &s, NULL, err, sizeof(err)), 0);
+	o.cds = false;
+	assert_int_equal(sign_zone(z, k, 2, &o, &plain, NULL, err, sizeof(err)), 0);
+	const zone_rrset_t *cds = zone_node_rrset(plain->apex, RR_CDS);
+	assert_non_null(cds);
+	assert_int_equal(msg_rd_len(cds->rdata), 5); /* the file's delete request */
+	assert_null(zone_node_rrset(plain->apex, RR_CDNSKEY));
+	size_t nsig;
+	check_sigs(s, k, 2, &nsig); /* CDS and CDNSKEY by the KSK only */
+	cds = zone_node_rrset(s->apex, RR_CDS);
+	const zone_rrset_t *cdnskey = zone_node_rrset(s->apex, RR_CDNSKEY);
+	assert_non_null(cds);
+	assert_non_null(cdnskey);
+	assert_int_equal(cds->count, 1);
+	assert_int_equal(cdnskey->count, 1);
+	size_t klen;
+	const uint8_t *krd = dkey_rdata(k[0], &klen);
+	assert_int_equal(msg_rd_len(cdnskey->rdata), klen);
+	assert_memory_equal(msg_rd_data(cdnskey->rdata), krd, klen);
+	const uint8_t *d = msg_rd_data(cds->rdata);
+	assert_int_equal(msg_rd_len(cds->rdata), 4 + 32);
+	assert_int_equal(wire_u16(d), dkey_tag(k[0]));
+	assert_int_equal(d[2], DKEY_ALG_ECDSAP256SHA256);
+	assert_int_equal(d[3], DKEY_DS_SHA256);
+	assert_true(apex_bitmap_has(s, RR_CDS));
+	assert_true(apex_bitmap_has(s, RR_CDNSKEY));
+	/* the same digest as BIND's (or ldns') DS for the key's files */
+	char dir[128], path[512], hex[256], mine[80];
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "test_cds"), 0);
+	assert_int_equal(dkey_save(k[0], dir, path, sizeof(path), err, sizeof(err)), 0);
+	snprintf(path + strlen(path) - strlen("private"), sizeof(path) - (strlen(path) - strlen("private")), "key");
+	tool_ds(path, hex, sizeof(hex));
+	tu_rmtree(dir);
+	for (int i = 0; i < 32; i++)
+		snprintf(mine + 2 * i, 3, "%02x", d[4 + i]);
+	if (hex[0] == '\0') {
+		print_message("neither dnssec-dsfromkey nor ldns-key2ds ran: CDS digest not compared\n");
+	} else {
+		assert_string_equal(mine, hex);
+	}
+	zone_free(s);
+	zone_free(plain);
+	zone_free(z);
+	dkey_free(k[0]);
+	dkey_free(k[1]);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -352,6 +553,8 @@ main(void)
 		cmocka_unit_test(test_nsec_chain),
 		cmocka_unit_test(test_nsec3_chain),
 		cmocka_unit_test(test_incremental),
+		cmocka_unit_test(test_zonemd),
+		cmocka_unit_test(test_cds),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
