@@ -19,6 +19,7 @@
 #include "util/grow.h"
 #include "util/log.h"
 #include "dnssec/dkey.h"
+#include "dnssec/sigtime.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
 
@@ -37,6 +38,9 @@ typedef struct {
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
+	sigtime_t timing;           /* dnssec-validity, -refresh, -jitter, -inception-offset */
+	sigtime_t eff;              /* timing as raised for the version last signed (timing_for) */
+	uint32_t warned_need;       /* SOA expire + largest TTL last warned about; 0: none */
 } primary_policy_t;
 
 struct primary {
@@ -97,6 +101,10 @@ primary_new(const conf_t *conf)
 		pol->sign = cz->dnssec_signing;
 		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
 		pol->nsec3 = cz->dnssec_nsec3;
+		pol->timing = (sigtime_t){ (uint32_t)cz->dnssec_validity, (uint32_t)cz->dnssec_refresh,
+					   (uint32_t)cz->dnssec_jitter, (uint32_t)cz->dnssec_inception_offset };
+		if (pol->timing.validity == 0) /* an entry not read by conf_load: the schema's defaults */
+			pol->timing = (sigtime_t){ 14 * 86400, 7 * 86400, 14 * 8640, 3600 };
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -175,6 +183,38 @@ keys_for(primary_t *p, primary_policy_t *pol)
 	pol->nkeys = 1;
 	log_notice("zone %s: new DNSSEC key (CSK, %s, tag %u): %s", zname, dkey_alg_name(pol->alg), (unsigned)dkey_tag(k),
 		   path);
+}
+
+/* The policy entry of a zone, or NULL. */
+static primary_policy_t *
+policy_of(primary_t *p, const uint8_t *origin)
+{
+	for (size_t i = 0; i < p->npolicies; i++)
+		if (dname_eq(p->policies[i].origin, origin))
+			return &p->policies[i];
+	return NULL;
+}
+
+/* The signature timing to sign version z of a signed zone with: the
+ * configured one, refresh raised to z's SOA expire + largest TTL when that
+ * is more (sigtime.h). Said once per zone, and again only when that sum
+ * changes. NULL for a zone we do not sign. */
+static const sigtime_t *
+timing_for(primary_t *p, const zone_t *z)
+{
+	primary_policy_t *pol = policy_of(p, z->origin);
+	uint32_t need = 0;
+	if (pol == NULL || !pol->sign || z->soa == NULL)
+		return NULL;
+	if (sigtime_effective(&pol->timing, z, &pol->eff, &need) && need != pol->warned_need) {
+		char zname[1024];
+		dname_to_str(z->origin, zname, sizeof(zname));
+		log_warning("zone %s: dnssec-refresh %u s is less than SOA expire + the largest TTL (%u s), so a secondary "
+			    "could serve an expired signature: refresh raised to %u s, dnssec-validity to %u s",
+			    zname, pol->timing.refresh, need, pol->eff.refresh, pol->eff.validity);
+		pol->warned_need = need;
+	}
+	return &pol->eff;
 }
 
 /* Pipeline options for one zone: its own serial policy and signing when configured. */
@@ -436,6 +476,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		out[i] = z;
 		journal_t **j = journal_of(p, z->origin, false), *nojournal = NULL;
 		pipeline_opts_t zo = opts_for(p, z->origin);
+		zo.sig_timing = timing_for(p, z);
 		if (j == NULL && zo.keys == NULL)
 			continue; /* no storage: the file's serial, history starts now */
 		if (j == NULL)
@@ -530,6 +571,7 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 		zone_t *fin = NULL;
 		char msg[1600];
 		pipeline_opts_t zo = opts_for(p, z->origin);
+		zo.sig_timing = timing_for(p, z);
 		int r = pipeline_commit(old, z, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
 		if (r == PIPELINE_PUBLISH) {
 			log_notice("%s", msg);

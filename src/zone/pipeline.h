@@ -20,6 +20,8 @@
 #include "zone/zone.h"
 
 struct dkey;
+struct sigtime;
+struct sign_stats;
 
 typedef struct {
 	serial_policy_t policy;
@@ -33,6 +35,12 @@ typedef struct {
 	size_t nkeys;
 	bool nsec3;
 	uint32_t sig_validity;         /*!< seconds; 0: 14 days */
+	/** Signature timing (dnssec/sigtime.h), the zone's effective values:
+	 *  inception, expiration and jitter of new RRSIGs, and the reuse
+	 *  threshold (refresh + batch). NULL: sig_validity, refresh half of it,
+	 *  no jitter, inception an hour back. */
+	const struct sigtime *sig_timing;
+	struct sign_stats *sign_stats; /*!< receives the last signing's counts (may be NULL) */
 } pipeline_opts_t;
 
 typedef enum {
