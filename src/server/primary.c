@@ -19,6 +19,7 @@
 #include "util/grow.h"
 #include "util/log.h"
 #include "dnssec/dkey.h"
+#include "dnssec/sign.h"
 #include "dnssec/sigtime.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
@@ -41,6 +42,11 @@ typedef struct {
 	sigtime_t timing;           /* dnssec-validity, -refresh, -jitter, -inception-offset */
 	sigtime_t eff;              /* timing as raised for the version last signed (timing_for) */
 	uint32_t warned_need;       /* SOA expire + largest TTL last warned about; 0: none */
+	/* Under serial policy keep, the served serial of a signed zone moves
+	 * away from its file's (re-signing, a restart): the file serial last
+	 * committed, so the same file maps back to the served serial. */
+	bool have_file_serial;
+	uint32_t file_serial;
 } primary_policy_t;
 
 struct primary {
@@ -215,6 +221,42 @@ timing_for(primary_t *p, const zone_t *z)
 		pol->warned_need = need;
 	}
 	return &pol->eff;
+}
+
+/* Serial policy keep on a signed zone whose served serial is no longer its
+ * file's (re-signed, or signed anew at start-up above the journal): the
+ * file serial last committed stands for the served serial, and a raised
+ * one for the next after it, so editing the file as usual (serial + 1)
+ * keeps working. A file whose serial was not raised still maps to the
+ * served serial, and a change in it is refused as keep refuses it.
+ * Returns z itself, or a new version (the caller frees it). */
+static zone_t *
+keep_serial_of_signed(primary_t *p, const zone_t *old, zone_t *z, const pipeline_opts_t *zo)
+{
+	primary_policy_t *pol = policy_of(p, z->origin);
+	uint32_t s = z->serial;
+	zone_t *out = NULL;
+	if (old == NULL || zo->keys == NULL || zo->policy != SERIAL_KEEP || pol == NULL || !pol->have_file_serial ||
+	    old->serial == pol->file_serial)
+		return z;
+	if (z->serial == pol->file_serial)
+		s = old->serial;
+	else if (serial_gt(z->serial, pol->file_serial) && !serial_gt(z->serial, old->serial))
+		s = old->serial + 1;
+	if (s == z->serial || zone_set_serial(z, s, &out) != 0)
+		return z; /* out of memory: the file's serial, refused or not as keep says */
+	return out;
+}
+
+/* The file serial last committed for a signed zone (keep_serial_of_signed). */
+static void
+remember_file_serial(primary_t *p, const uint8_t *origin, uint32_t serial)
+{
+	primary_policy_t *pol = policy_of(p, origin);
+	if (pol == NULL || !pol->sign)
+		return;
+	pol->have_file_serial = true;
+	pol->file_serial = serial;
 }
 
 /* Pipeline options for one zone: its own serial policy and signing when configured. */
@@ -513,6 +555,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 			continue;
 		}
 		log_notice("%s", msg);
+		remember_file_serial(p, z->origin, z->serial);
 		if (fin != cand) {
 			if (fresh[i])
 				zone_free(cand);
@@ -572,7 +615,12 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 		char msg[1600];
 		pipeline_opts_t zo = opts_for(p, z->origin);
 		zo.sig_timing = timing_for(p, z);
-		int r = pipeline_commit(old, z, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+		zone_t *cand = keep_serial_of_signed(p, old, z, &zo);
+		int r = pipeline_commit(old, cand, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+		if (cand != z && !(r == PIPELINE_PUBLISH && fin == cand))
+			zone_free(cand);
+		if (r == PIPELINE_PUBLISH || r == PIPELINE_UNCHANGED)
+			remember_file_serial(p, z->origin, z->serial);
 		if (r == PIPELINE_PUBLISH) {
 			log_notice("%s", msg);
 			fresh[k] = (fin != z);
@@ -608,4 +656,59 @@ done:
 	free(fresh);
 	zonedb_release(next);
 	return db;
+}
+
+bool
+primary_resign_at(primary_t *p, const zone_t *z, time_t now, time_t *at)
+{
+	/* A zone without an RRSIG at the apex is not signed: no policy lookup. */
+	if (z->nnodes == 0 || zone_node_rrset(&z->nodes[0], RR_RRSIG) == NULL)
+		return false;
+	const sigtime_t *t = timing_for(p, z);
+	return t != NULL && sigtime_resign_at(z, t, now, at);
+}
+
+int
+primary_resign(primary_t *p, const zone_t *old, zone_t **out)
+{
+	char zname[1024], msg[1600], why[256] = "";
+	int64_t left = 0;
+	*out = NULL;
+	dname_to_str(old->origin, zname, sizeof(zname));
+	p->opts.now = time(NULL);
+	pipeline_opts_t zo = opts_for(p, old->origin);
+	zo.sig_timing = timing_for(p, old);
+	if (zo.keys == NULL || zo.sig_timing == NULL || !sigtime_earliest(old, (uint32_t)p->opts.now, &left) ||
+	    left > (int64_t)zo.sig_timing->refresh)
+		return 0; /* not signed by us, or nothing due yet */
+	/* The records as served; the pipeline drops the old signatures and
+	 * chain, keeps the ones not due (prev = old) and remakes the rest. */
+	uint32_t s = old->serial + 1;
+	if (zo.policy != SERIAL_KEEP &&
+	    serial_next(zo.policy, old->serial, true, old->serial, zo.now, &s, why, sizeof(why)) != 0) {
+		log_error("zone %s: re-signing: no next serial (%s), still serving serial %u", zname, why, old->serial);
+		return FL_EINVAL;
+	}
+	zone_t *cand = NULL, *fin = NULL;
+	if (zone_set_serial(old, s, &cand) != 0) {
+		log_error("zone %s: re-signing: out of memory, still serving serial %u", zname, old->serial);
+		return FL_ENOMEM;
+	}
+	sign_stats_t st = { 0 };
+	zo.sign_stats = &st;
+	journal_t **j = journal_of(p, old->origin, true);
+	int r = pipeline_commit(old, cand, j != NULL ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+	if (cand != fin)
+		zone_free(cand);
+	if (r != PIPELINE_PUBLISH) {
+		log_error("zone %s: re-signing failed: %s", zname, msg);
+		return r < 0 ? r : FL_EINVAL;
+	}
+	log_info("%s", msg);
+	log_notice("zone %s: re-signed %zu signatures before expiry, serial %u -> %u", zname, st.rrsigs, old->serial,
+		   fin->serial);
+	state_save(p, fin);
+	state_flush(p);
+	*out = fin;
+	return 1;
 }
