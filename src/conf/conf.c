@@ -907,6 +907,7 @@ conf_zone_sigtime(conf_ctx_t *ctx, yaml_document_t *doc, yaml_node_t *map, conf_
 {
 	yaml_node_t *r = conf_map_get(doc, map, "dnssec-refresh");
 	yaml_node_t *j = conf_map_get(doc, map, "dnssec-jitter");
+	z->dnssec_refresh_default = r == NULL;
 	if (r == NULL)
 		z->dnssec_refresh = z->dnssec_validity / 2;
 	if (z->dnssec_refresh >= z->dnssec_validity) {

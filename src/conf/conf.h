@@ -181,6 +181,7 @@ typedef struct conf_zone {
 	 * zone's SOA expire + largest TTL when that is more (pipeline, primary.c). */
 	int64_t dnssec_validity;    /*!< RRSIG lifetime (expiration - now) */
 	int64_t dnssec_refresh;     /*!< re-sign when less validity than this is left */
+	bool dnssec_refresh_default; /*!< refresh not given: half the validity (raising it is not worth a warning) */
 	int64_t dnssec_jitter;      /*!< expirations spread over [expiration - jitter, expiration] */
 	int64_t dnssec_inception_offset; /*!< inception = now - this (clock skew) */
 	int64_t dnssec_key_model;   /*!< conf_key_model_t: which keys are made when there are none */

@@ -42,6 +42,7 @@ typedef struct {
 	sigtime_t timing;           /* dnssec-validity, -refresh, -jitter, -inception-offset */
 	sigtime_t eff;              /* timing as raised for the version last signed (timing_for) */
 	uint32_t warned_need;       /* SOA expire + largest TTL last warned about; 0: none */
+	bool refresh_default;       /* dnssec-refresh not configured: a raise is no mistake to warn of */
 	/* Under serial policy keep, the served serial of a signed zone moves
 	 * away from its file's (re-signing, a restart): the file serial last
 	 * committed, so the same file maps back to the served serial. */
@@ -109,8 +110,11 @@ primary_new(const conf_t *conf)
 		pol->nsec3 = cz->dnssec_nsec3;
 		pol->timing = (sigtime_t){ (uint32_t)cz->dnssec_validity, (uint32_t)cz->dnssec_refresh,
 					   (uint32_t)cz->dnssec_jitter, (uint32_t)cz->dnssec_inception_offset };
-		if (pol->timing.validity == 0) /* an entry not read by conf_load: the schema's defaults */
+		pol->refresh_default = cz->dnssec_refresh_default;
+		if (pol->timing.validity == 0) { /* an entry not read by conf_load: the schema's defaults */
 			pol->timing = (sigtime_t){ 14 * 86400, 7 * 86400, 14 * 8640, 3600 };
+			pol->refresh_default = true;
+		}
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -215,9 +219,16 @@ timing_for(primary_t *p, const zone_t *z)
 	if (sigtime_effective(&pol->timing, z, &pol->eff, &need) && need != pol->warned_need) {
 		char zname[1024];
 		dname_to_str(z->origin, zname, sizeof(zname));
-		log_warning("zone %s: dnssec-refresh %u s is less than SOA expire + the largest TTL (%u s), so a secondary "
-			    "could serve an expired signature: refresh raised to %u s, dnssec-validity to %u s",
-			    zname, pol->timing.refresh, need, pol->eff.refresh, pol->eff.validity);
+		/* The default refresh (half the validity) is below a common SOA expire
+		 * of a week plus a TTL: raising it then is the rule working, not a
+		 * configuration to fix. */
+		if (pol->refresh_default)
+			log_info("zone %s: SOA expire + the largest TTL is %u s: signature refresh %u s, validity %u s", zname,
+				 need, pol->eff.refresh, pol->eff.validity);
+		else
+			log_warning("zone %s: dnssec-refresh %u s is less than SOA expire + the largest TTL (%u s), so a "
+				    "secondary could serve an expired signature: refresh raised to %u s, dnssec-validity to %u s",
+				    zname, pol->timing.refresh, need, pol->eff.refresh, pol->eff.validity);
 		pol->warned_need = need;
 	}
 	return &pol->eff;

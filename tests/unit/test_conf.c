@@ -509,6 +509,8 @@ test_dnssec_timing(void **state)
 	assert_int_equal(c.zone[0].dnssec_jitter, 14 * 8640);
 	assert_int_equal(c.zone[0].dnssec_inception_offset, 3600);
 	assert_int_equal(c.zone[0].dnssec_key_model, CONF_KEYS_CSK);
+	assert_true(c.zone[0].dnssec_refresh_default);
+	assert_false(c.zone[1].dnssec_refresh_default);
 	assert_int_equal(c.zone[1].dnssec_validity, 60);
 	assert_int_equal(c.zone[1].dnssec_refresh, 40);
 	assert_int_equal(c.zone[1].dnssec_jitter, 5);
