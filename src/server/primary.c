@@ -19,6 +19,7 @@
 #include "util/grow.h"
 #include "util/log.h"
 #include "dnssec/dkey.h"
+#include "dnssec/keyset.h"
 #include "dnssec/sign.h"
 #include "dnssec/sigtime.h"
 #include "zone/apply.h"
@@ -39,6 +40,7 @@ typedef struct {
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
+	int64_t key_model;          /* conf_key_model_t: the keys made when there are none */
 	sigtime_t timing;           /* dnssec-validity, -refresh, -jitter, -inception-offset */
 	sigtime_t eff;              /* timing as raised for the version last signed (timing_for) */
 	uint32_t warned_need;       /* SOA expire + largest TTL last warned about; 0: none */
@@ -108,6 +110,7 @@ primary_new(const conf_t *conf)
 		pol->sign = cz->dnssec_signing;
 		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
 		pol->nsec3 = cz->dnssec_nsec3;
+		pol->key_model = cz->dnssec_key_model;
 		pol->timing = (sigtime_t){ (uint32_t)cz->dnssec_validity, (uint32_t)cz->dnssec_refresh,
 					   (uint32_t)cz->dnssec_jitter, (uint32_t)cz->dnssec_inception_offset };
 		pol->refresh_default = cz->dnssec_refresh_default;
@@ -179,20 +182,25 @@ keys_for(primary_t *p, primary_policy_t *pol)
 		log_info("zone %s: %zu DNSSEC key%s from %s", zname, pol->nkeys, pol->nkeys == 1 ? "" : "s", dir);
 		return;
 	}
-	dkey_t *k = NULL;
-	char path[4300];
+	dkey_t *made[2];
+	char paths[2][KEYSET_PATH_MAX], ds[256];
+	size_t n = 0;
+	bool split = pol->key_model == CONF_KEYS_KSK_ZSK;
 	free(pol->keys);
-	pol->keys = calloc(1, sizeof(*pol->keys));
-	if (pol->keys == NULL || dkey_generate(pol->origin, pol->alg, DKEY_FLAGS_KSK, &k) != 0 ||
-	    dkey_save(k, dir, path, sizeof(path), err, sizeof(err)) != 0) {
-		log_error("zone %s: cannot make a DNSSEC key in %s: %s", zname, dir, k != NULL ? err : "key generation failed");
-		dkey_free(k);
+	pol->keys = calloc(2, sizeof(*pol->keys));
+	if (pol->keys == NULL ||
+	    keyset_make(pol->origin, pol->alg, split, dir, made, paths, &n, err, sizeof(err)) != 0) {
+		log_error("zone %s: cannot make DNSSEC keys in %s: %s", zname, dir, pol->keys != NULL ? err : "out of memory");
 		return;
 	}
-	pol->keys[0] = k;
-	pol->nkeys = 1;
-	log_notice("zone %s: new DNSSEC key (CSK, %s, tag %u): %s", zname, dkey_alg_name(pol->alg), (unsigned)dkey_tag(k),
-		   path);
+	for (size_t i = 0; i < n; i++) {
+		pol->keys[i] = made[i];
+		log_notice("zone %s: new DNSSEC key (%s, %s, tag %u): %s", zname, !split ? "CSK" : i == 0 ? "KSK" : "ZSK",
+			   dkey_alg_name(pol->alg), (unsigned)dkey_tag(made[i]), paths[i]);
+	}
+	pol->nkeys = n;
+	if (keyset_ds_text(made[0], 3600, ds, sizeof(ds)) == 0)
+		log_notice("zone %s: DS for the parent zone: %s", zname, ds);
 }
 
 /* The policy entry of a zone, or NULL. */
