@@ -476,9 +476,9 @@ conf_parse_duration(const char *s, int64_t *out)
 			return FL_ESYNTAX;
 		int64_t n = 0;
 		for (; *p >= '0' && *p <= '9'; p++) {
+			if (n > (((int64_t)1 << 62) - (*p - '0')) / 10)
+				return FL_ESYNTAX; /* checked before it could overflow */
 			n = n * 10 + (*p - '0');
-			if (n > ((int64_t)1 << 62))
-				return FL_ESYNTAX;
 		}
 		int64_t mult = 0;
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
