@@ -670,6 +670,7 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 	if (ctl.primary != NULL) {
 		if ((ctl.resign = resign_new(ctl.base, control_on_resign, &ctl)) == NULL)
 			goto fail;
+		ctl.env.resign = ctl.resign;
 		control_resign_arm(&ctl, NULL, server_db(srv));
 		if (resign_armed(ctl.resign) > 0)
 			log_info("re-sign timers armed for %zu signed zones", resign_armed(ctl.resign));

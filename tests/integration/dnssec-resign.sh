@@ -6,6 +6,8 @@
 # plus largest TTL (10) is below the refresh, so the refresh stands.
 #  1. example.com. is signed at start-up; expirations are spread by the
 #     jitter (several distinct values, all within [now+55, now+60]);
+#     flamectl zone-status shows the earliest expiry and the re-sign time
+#     (that expiry - 40 s);
 #  2. before the first signatures reach 40 s of validity left the primary
 #     re-signs by itself ("re-signed N signatures before expiry, serial
 #     A -> B"), committed like an edit: the flame secondary gets every new
@@ -46,6 +48,7 @@ log: { level: info }
 zones: { directory: $T/zones, storage: $T/st }
 keys: { dnssec-directory: $T/dnssec }
 transfer: { allow: [ "127.0.0.1" ] }
+control: { socket: $T/ctl.sock }
 notify: { timeout-ms: 100, retries: 3 }
 zone:
   - { domain: example.com, notify: [ "127.0.0.1@$SPORT" ],
@@ -71,6 +74,13 @@ check_match "jitter: several distinct expiration times" "^([3-9]|[1-9][0-9]+)$" 
 lo=$(head -n1 "$T/first.exp") hi=$(tail -n1 "$T/first.exp")
 check "jitter: expirations within [start + 55, start + 60 + 2]" "yes" \
 	"$([ "$lo" -ge $((T0 + 55 - 1)) ] && [ "$hi" -le $((T0 + 62)) ] && echo yes || echo "no ($((lo - T0)) .. $((hi - T0)))")"
+
+zs=$("$PWD/$BUILD/flamectl" -s "$T/ctl.sock" --json zone-status example.com 2>&1)
+echo "     $zs"
+exp_at=$(date -u -d "$(sed -n 's/.*"signatures-expire":"\([^"]*\)".*/\1/p' <<<"$zs")" +%s 2>/dev/null)
+rs_at=$(date -u -d "$(sed -n 's/.*"next-resign":"\([^"]*\)".*/\1/p' <<<"$zs")" +%s 2>/dev/null)
+check "zone-status: signatures-expire is the earliest expiration" "$lo" "${exp_at:-none}"
+check "zone-status: next-resign is 40 s before it" "$((lo - 40))" "${rs_at:-none}"
 
 # the flame secondary
 cat >"$T/s.yaml" <<Y
