@@ -5,7 +5,7 @@
  * request (src/ctl/ctlproto.h) over the daemon's Unix socket and print the
  * answer, as tables for people or as JSON; cluster-status also asks every
  * node for the SOA of every zone itself. Local commands (key generate,
- * check-config, check-zone) need no daemon and use the daemon's own
+ * dnssec-keygen, check-config, check-zone) need no daemon and use the daemon's own
  * readers, so they accept exactly what the daemon accepts.
  *
  * Exit status: 0 success, 1 failure (daemon error, connection, invalid
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,8 @@
 #include "dns/pkt.h"
 #include "dns/rrtype.h"
 #include "dns/wire.h"
+#include "dnssec/dkey.h"
+#include "dnssec/keyset.h"
 #include "keys/keys.h"
 #include "server/secondary.h"
 #include "tsig/tsig.h"
@@ -77,6 +80,7 @@ struct cmd {
 static int cmd_daemon(const opts_t *o, const cmd_t *c, int argc, char **argv);
 static int cmd_cluster_status(const opts_t *o, const cmd_t *c, int argc, char **argv);
 static int cmd_key_generate(const opts_t *o, const cmd_t *c, int argc, char **argv);
+static int cmd_dnssec_keygen(const opts_t *o, const cmd_t *c, int argc, char **argv);
 static int cmd_check_config(const opts_t *o, const cmd_t *c, int argc, char **argv);
 static int cmd_check_zone(const opts_t *o, const cmd_t *c, int argc, char **argv);
 static int cmd_help(const opts_t *o, const cmd_t *c, int argc, char **argv);
@@ -114,6 +118,17 @@ static const cmd_t commands[] = {
 	  "refused. The secret is as long as the hash, from getrandom(). Save the output as a key file\n"
 	  "and list it in keys.files.",
 	  1, 2, false, false, cmd_key_generate },
+	{ "dnssec-keygen", NULL, "ZONE [--ksk-zsk] [--algorithm ALG] [--directory DIR]",
+	  "make a signed zone's DNSSEC keys and print the DS for its parent",
+	  "Makes the keys the daemon would make for ZONE, in the BIND file format (K<zone>+<alg>+<tag>.key\n"
+	  "and a 0600 .private): one CSK (the default, or --csk: one key, one DS) or with --ksk-zsk a KSK that signs the\n"
+	  "DNSKEY RRset and a ZSK that signs the rest. ALG: ECDSAP256SHA256 (default), ED25519, RSASHA256.\n"
+	  "DIR is the zone's key directory: by default keys.dnssec-directory of -c FILE (else keys/dnssec)\n"
+	  "followed by /ZONE, where the daemon looks; with -c FILE the zone's dnssec-key-model and\n"
+	  "dnssec-algorithm are the defaults. A directory that already holds keys of ZONE is refused (the\n"
+	  "daemon signs with every key there). Prints each file made and the DS record (digest type 2,\n"
+	  "SHA-256) to give to the parent zone.",
+	  1, 6, false, true, cmd_dnssec_keygen },
 	{ "check-config", NULL, "FILE", "validate a daemon configuration and its key files",
 	  "Reads FILE as the daemon does, then its key files, checks that every key it names exists and\n"
 	  "that its secondary zones are complete. Prints 'FILE: ok (N zone entries, K keys)' or the error.",
@@ -1037,6 +1052,138 @@ out:
 	return ret;
 }
 
+/* The zone entry of -c FILE for origin, for dnssec-keygen's defaults: algorithm and key model. */
+static int
+keygen_conf_defaults(const opts_t *o, const uint8_t *origin, char *base, size_t baselen, dkey_alg_t *alg,
+		     bool *split)
+{
+	conf_t conf;
+	char err[1024];
+	if (o->config == NULL)
+		return EXIT_OK;
+	if (conf_load(o->config, &conf, err, sizeof(err)) != 0)
+		return fail(o, EXIT_FAIL, "%s", err);
+	snprintf(base, baselen, "%s", conf.keys.dnssec_directory != NULL ? conf.keys.dnssec_directory : "keys/dnssec");
+	for (size_t i = 0; i < conf.nzone; i++) {
+		uint8_t w[DNAME_MAXLEN], root = 0;
+		if (dname_from_str(conf.zone[i].domain, strlen(conf.zone[i].domain), &root, w) < 0)
+			continue;
+		dname_lower(w);
+		if (!dname_eq(w, origin))
+			continue;
+		if (conf.zone[i].dnssec_algorithm != NULL)
+			*alg = dkey_alg_from_str(conf.zone[i].dnssec_algorithm);
+		*split = conf.zone[i].dnssec_key_model == CONF_KEYS_KSK_ZSK;
+	}
+	conf_free(&conf);
+	return EXIT_OK;
+}
+
+static int
+cmd_dnssec_keygen(const opts_t *o, const cmd_t *c, int argc, char **argv)
+{
+	const char *zone = NULL, *algs = NULL, *dir_opt = NULL;
+	int model = -1; /* -1: from the config, else csk */
+	uint8_t origin[DNAME_MAXLEN], root = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--ksk-zsk") == 0 || strcmp(argv[i], "--csk") == 0) {
+			model = strcmp(argv[i], "--ksk-zsk") == 0;
+		} else if (strcmp(argv[i], "--algorithm") == 0 || strcmp(argv[i], "--directory") == 0) {
+			if (i + 1 == argc)
+				return fail(o, EXIT_USAGE, "dnssec-keygen: %s needs a value", argv[i]);
+			*(argv[i][2] == 'a' ? &algs : &dir_opt) = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return fail(o, EXIT_USAGE, "dnssec-keygen: unknown option '%s'", argv[i]);
+		} else if (zone == NULL) {
+			zone = argv[i];
+		} else {
+			return fail(o, EXIT_USAGE, "dnssec-keygen: too many arguments (usage: flamectl dnssec-keygen %s)", c->args);
+		}
+	}
+	if (zone == NULL)
+		return fail(o, EXIT_USAGE, "dnssec-keygen: missing argument ZONE");
+	if (zone[0] == '\0' || dname_from_str(zone, strlen(zone), &root, origin) < 0)
+		return fail(o, EXIT_FAIL, "dnssec-keygen: '%s' is not a domain name", zone);
+	dname_lower(origin);
+	char base[PATH_MAX] = "keys/dnssec", zname[1024], dir[PATH_MAX + 1100], err[1024];
+	dkey_alg_t alg = DKEY_ALG_ECDSAP256SHA256;
+	bool split = false;
+	int ret = keygen_conf_defaults(o, origin, base, sizeof(base), &alg, &split);
+	if (ret != EXIT_OK)
+		return ret;
+	if (model >= 0)
+		split = model == 1;
+	if (algs != NULL)
+		alg = dkey_alg_from_str(algs);
+	if (alg == 0)
+		return fail(o, EXIT_FAIL, "dnssec-keygen: unknown algorithm '%s' (ECDSAP256SHA256, ED25519, RSASHA256)",
+			    algs != NULL ? algs : "(from the config)");
+	/* The daemon's layout: <dnssec-directory>/<zone without the final dot>/, 0700. */
+	dname_to_str(origin, zname, sizeof(zname));
+	size_t zl = strlen(zname);
+	if (zl > 1 && zname[zl - 1] == '.')
+		zname[zl - 1] = '\0';
+	if (dir_opt != NULL) {
+		snprintf(dir, sizeof(dir), "%s", dir_opt);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/%s", base, zname);
+		/* Every missing level of the base, 0700 as the daemon makes it: private keys live below. */
+		for (char *sl = strchr(base + 1, '/');; sl = strchr(sl + 1, '/')) {
+			if (sl != NULL)
+				*sl = '\0';
+			if (mkdir(base, 0700) != 0 && errno != EEXIST)
+				return fail(o, EXIT_FAIL, "dnssec-keygen: %s: %s", base, strerror(errno));
+			if (sl == NULL)
+				break;
+			*sl = '/';
+		}
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return fail(o, EXIT_FAIL, "dnssec-keygen: %s: %s", dir, strerror(errno));
+	dkey_t **old = NULL, *keys[2] = { NULL, NULL };
+	size_t nold = 0, n = 0;
+	if ((ret = dkey_load_dir(dir, origin, &old, &nold, err, sizeof(err))) != 0)
+		return fail(o, EXIT_FAIL, "dnssec-keygen: %s", err);
+	for (size_t i = 0; i < nold; i++)
+		dkey_free(old[i]);
+	free(old);
+	if (nold > 0)
+		return fail(o, EXIT_FAIL,
+			    "dnssec-keygen: %s already holds %zu key%s of %s, and the daemon signs with every key there: "
+			    "remove them first or give another --directory",
+			    dir, nold, nold == 1 ? "" : "s", zname);
+	char paths[2][KEYSET_PATH_MAX], ds[256];
+	if (keyset_make(origin, alg, split, dir, keys, paths, &n, err, sizeof(err)) != 0)
+		return fail(o, EXIT_FAIL, "dnssec-keygen: %s", err);
+	ret = keyset_ds_text(keys[0], 3600, ds, sizeof(ds)) == 0 ? EXIT_OK : fail(o, EXIT_FAIL, "dnssec-keygen: DS: out of memory");
+	if (ret == EXIT_OK && o->json) {
+		ctl_out_t out;
+		ctl_out_init(&out);
+		for (size_t i = 0; i < n; i++) {
+			ctl_out_rec(&out, "key");
+			ctl_out_str(&out, "zone", zname);
+			ctl_out_str(&out, "role", !split ? "CSK" : i == 0 ? "KSK" : "ZSK");
+			ctl_out_str(&out, "algorithm", dkey_alg_name(alg));
+			ctl_out_u64(&out, "tag", dkey_tag(keys[i]));
+			ctl_out_str(&out, "file", paths[i]);
+			if (i == 0)
+				ctl_out_str(&out, "ds", ds);
+		}
+		ret = print_json_out(o, &out);
+		ctl_out_free(&out);
+	} else if (ret == EXIT_OK) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s: %s, %s, tag %u\n", paths[i], !split ? "CSK" : i == 0 ? "KSK" : "ZSK", dkey_alg_name(alg),
+			       (unsigned)dkey_tag(keys[i]));
+		printf("DS for the parent zone:\n%s\n", ds);
+		ret = fflush(stdout) == 0 ? EXIT_OK : fail(NULL, EXIT_FAIL, "cannot write: %s", strerror(errno));
+	}
+	for (size_t i = 0; i < n; i++)
+		dkey_free(keys[i]);
+	return ret;
+}
+
 /* Errors from keys_load or secondary_new that do not name a file get the config's name. */
 static bool
 names_a_file(const char *err, const conf_t *conf, const char *path)
@@ -1189,10 +1336,11 @@ usage_main(FILE *f)
 		   "Commands:\n",
 		DEFAULT_TIMEOUT);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		char syn[64];
+		char syn[128];
 		snprintf(syn, sizeof(syn), "%s%s%s", commands[i].name, commands[i].args[0] ? " " : "",
 			 commands[i].args);
-		fprintf(f, "  %-34s %s\n", syn, commands[i].summary);
+		/* Two spaces at least before the summary, also after a long synopsis. */
+		fprintf(f, "  %-34s %s%s\n", syn, strlen(syn) >= 34 ? " " : "", commands[i].summary);
 	}
 	fprintf(f, "\n"
 		   "Exit status: 0 success, 1 failure (daemon error, connection, invalid input),\n"

@@ -46,6 +46,7 @@ typedef enum {
 	CONF_T_STRLIST, /*!< conf_strlist_t: one string or a list */
 	CONF_T_ACL,    /*!< conf_acl_t: one rule or a list ("ADDR[/LEN] [key NAME[,NAME]]") */
 	CONF_T_NOTIFY, /*!< conf_notify_list_t: one target or a list ("ADDR@PORT [key NAME[,NAME]]") */
+	CONF_T_DURATION, /*!< int64_t seconds in [min, max], written "3600", "12h", "14d", "1d12h" */
 } conf_type_t;
 
 /** One option. */
@@ -113,6 +114,13 @@ static const char *const conf_zone_roles[] = { "inherit", "primary", "secondary"
 
 /* Same order as conf_catalog_t. */
 static const char *const conf_catalogs[] = { "none", "producer", "consumer", NULL };
+
+/* Same order as conf_key_model_t. */
+static const char *const conf_key_models[] = { "csk", "ksk-zsk", NULL };
+
+/* Longest signature timing: 2^30 s (34 years), so validity plus the
+ * inception offset stays inside RFC 1982's 2^31 window. */
+#define CONF_SIGTIME_MAX ((int64_t)1 << 30)
 
 static const conf_item_t conf_zones_items[] = {
 	{ "directory", CONF_T_STR, 1, PATH_MAX - 1, NULL, NULL, offsetof(conf_zones_t, directory),
@@ -224,6 +232,17 @@ static const conf_item_t conf_zone_items[] = {
 	{ "dnssec-cds", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_cds), NULL },
 	/* Validate before publish: a signed version that fails is refused, the previous one stays. */
 	{ "dnssec-validate", CONF_T_BOOL, 0, 0, "true", NULL, offsetof(conf_zone_t, dnssec_validate), NULL },
+	/* Signature timing. refresh and jitter have no row default: unset, they
+	 * follow the validity (conf_zone_sigtime), so a short validity alone is
+	 * a valid config. Seconds are accepted down to 1 for tests. */
+	{ "dnssec-validity", CONF_T_DURATION, 1, CONF_SIGTIME_MAX, "14d", NULL, offsetof(conf_zone_t, dnssec_validity), NULL },
+	{ "dnssec-refresh", CONF_T_DURATION, 1, CONF_SIGTIME_MAX, NULL, NULL, offsetof(conf_zone_t, dnssec_refresh), NULL },
+	{ "dnssec-jitter", CONF_T_DURATION, 0, CONF_SIGTIME_MAX, NULL, NULL, offsetof(conf_zone_t, dnssec_jitter), NULL },
+	/* An hour back: validators with a slow clock still accept a new signature. */
+	{ "dnssec-inception-offset", CONF_T_DURATION, 0, CONF_SIGTIME_MAX, "1h", NULL,
+	  offsetof(conf_zone_t, dnssec_inception_offset), NULL },
+	/* csk: one key, one DS at the parent, nothing to roll but that key. */
+	{ "dnssec-key-model", CONF_T_ENUM, 0, 0, "csk", NULL, offsetof(conf_zone_t, dnssec_key_model), conf_key_models },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
@@ -446,6 +465,45 @@ conf_parse_int(const char *s, int64_t *out)
 	return true;
 }
 
+int
+conf_parse_duration(const char *s, int64_t *out)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	int64_t total = 0;
+	if (s[0] == '\0')
+		return FL_ESYNTAX;
+	/* Digits then an optional unit, repeated; the unit is required between
+	 * two numbers ("1d12h", not "1 12"). 2^62 bounds every step. */
+	for (const char *p = s; *p != '\0';) {
+		if (*p < '0' || *p > '9')
+			return FL_ESYNTAX;
+		int64_t n = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (n > (((int64_t)1 << 62) - (*p - '0')) / 10)
+				return FL_ESYNTAX; /* checked before it could overflow */
+			n = n * 10 + (*p - '0');
+		}
+		int64_t mult = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (*p == units[i].unit)
+				mult = units[i].secs;
+		if (mult == 0 && *p != '\0')
+			return FL_ESYNTAX;
+		if (mult == 0)
+			mult = 1;
+		else
+			p++;
+		if (n > (((int64_t)1 << 62) - total) / mult)
+			return FL_ESYNTAX;
+		total += n * mult;
+	}
+	*out = total;
+	return 0;
+}
+
 /**
  * Set a scalar-typed field from text. why receives the reason on failure
  * (without position; the caller adds it).
@@ -484,6 +542,20 @@ conf_item_set(const conf_item_t *it, void *field, const char *text, bool append,
 		if (v < it->min || v > it->max) {
 			snprintf(why, whylen, "%lld is out of range %lld..%lld", (long long)v,
 				 (long long)it->min, (long long)it->max);
+			return FL_ESYNTAX;
+		}
+		*(int64_t *)field = v;
+		return 0;
+	}
+	case CONF_T_DURATION: {
+		int64_t v;
+		if (conf_parse_duration(text, &v) != 0) {
+			snprintf(why, whylen, "expected a duration (3600, 90s, 30m, 12h, 14d, 2w, 1d12h), got '%s'", text);
+			return FL_ESYNTAX;
+		}
+		if (v < it->min || v > it->max) {
+			snprintf(why, whylen, "%lld seconds is out of range %lld..%lld", (long long)v, (long long)it->min,
+				 (long long)it->max);
 			return FL_ESYNTAX;
 		}
 		*(int64_t *)field = v;
@@ -820,6 +892,48 @@ conf_walk_section(conf_ctx_t *ctx, yaml_document_t *doc, char *base, const conf_
 	return 0;
 }
 
+/* The value node of key k in mapping map, or NULL. */
+static yaml_node_t *
+conf_map_get(yaml_document_t *doc, yaml_node_t *map, const char *k)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *key = yaml_document_get_node(doc, p->key);
+		if (key->type == YAML_SCALAR_NODE && strcmp((const char *)key->data.scalar.value, k) == 0)
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+/* A zone entry's signature timing: the defaults that follow the validity,
+ * then the rules between the options, reported at the option's line. The
+ * signer could not honour them (a signature due for refresh as soon as it
+ * is made), so they are errors, not warnings. */
+static int
+conf_zone_sigtime(conf_ctx_t *ctx, yaml_document_t *doc, yaml_node_t *map, conf_zone_t *z)
+{
+	yaml_node_t *r = conf_map_get(doc, map, "dnssec-refresh");
+	yaml_node_t *j = conf_map_get(doc, map, "dnssec-jitter");
+	z->dnssec_refresh_default = r == NULL;
+	if (r == NULL)
+		z->dnssec_refresh = z->dnssec_validity / 2;
+	if (z->dnssec_refresh >= z->dnssec_validity) {
+		conf_err_at(ctx, r->start_mark, "zone.dnssec-refresh: %lld s is not less than dnssec-validity (%lld s)",
+			    (long long)z->dnssec_refresh, (long long)z->dnssec_validity);
+		return FL_ESYNTAX;
+	}
+	int64_t room = z->dnssec_validity - z->dnssec_refresh;
+	if (j == NULL)
+		z->dnssec_jitter = z->dnssec_validity / 10 < room / 2 ? z->dnssec_validity / 10 : room / 2;
+	if (z->dnssec_jitter >= room) {
+		conf_err_at(ctx, j->start_mark,
+			    "zone.dnssec-jitter: %lld s is not less than dnssec-validity - dnssec-refresh (%lld s): "
+			    "a new signature would be due for refresh at once",
+			    (long long)z->dnssec_jitter, (long long)room);
+		return FL_ESYNTAX;
+	}
+	return 0;
+}
+
 /* A list section: a sequence of mappings, each an element walked like a section. */
 static int
 conf_walk_list(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_section_t *sec,
@@ -858,6 +972,8 @@ conf_walk_list(conf_ctx_t *ctx, yaml_document_t *doc, conf_t *c, const conf_sect
 			conf_err_at(ctx, el->start_mark, "%s: '%s' is not a domain name", sec->name, name);
 			return FL_ESYNTAX;
 		}
+		if (sec->items == conf_zone_items && (ret = conf_zone_sigtime(ctx, doc, el, (conf_zone_t *)e)) != 0)
+			return ret;
 	}
 	return 0;
 }

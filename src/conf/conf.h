@@ -177,7 +177,24 @@ typedef struct conf_zone {
 	bool zonemd;                /*!< publish an apex ZONEMD (RFC 8976, SIMPLE/SHA-384), signed or not */
 	bool dnssec_cds;            /*!< publish CDS/CDNSKEY for the SEP keys (RFC 7344); needs dnssec_signing */
 	bool dnssec_validate;       /*!< signed zones: validate each signed version before publishing it */
+	/* Signature timing (seconds; durations like 14d in the file). After
+	 * conf_load: refresh < validity and refresh + jitter < validity; an
+	 * unset refresh is half the validity, an unset jitter a tenth of it
+	 * (at most half of validity - refresh). The signer raises refresh to the
+	 * zone's SOA expire + largest TTL when that is more (pipeline, primary.c). */
+	int64_t dnssec_validity;    /*!< RRSIG lifetime (expiration - now) */
+	int64_t dnssec_refresh;     /*!< re-sign when less validity than this is left */
+	bool dnssec_refresh_default; /*!< refresh not given: half the validity (raising it is not worth a warning) */
+	int64_t dnssec_jitter;      /*!< expirations spread over [expiration - jitter, expiration] */
+	int64_t dnssec_inception_offset; /*!< inception = now - this (clock skew) */
+	int64_t dnssec_key_model;   /*!< conf_key_model_t: which keys are made when there are none */
 } conf_zone_t;
+
+/** Keys made for a signed zone whose key directory is empty (zone.dnssec-key-model). */
+typedef enum {
+	CONF_KEYS_CSK = 0,     /*!< one key with the SEP flag that signs everything */
+	CONF_KEYS_KSK_ZSK = 1, /*!< a KSK (SEP) for the DNSKEY RRset, a ZSK for the rest */
+} conf_key_model_t;
 
 /** What a zone entry is to catalog zones (zone.catalog, RFC 9432). */
 typedef enum {
@@ -280,3 +297,10 @@ int conf_parse_listen(const char *text, conf_listen_t *out);
  * \return 0 or FL_ESYNTAX.
  */
 int conf_parse_notify_target(const char *text, conf_notify_target_t *out);
+
+/**
+ * \brief Parse a duration: a number of seconds ("3600"), or numbers with a
+ * unit each, s m h d w, in any order ("14d", "12h", "1d12h", "90s").
+ * \return 0 or FL_ESYNTAX (empty, a sign, an unknown unit, or more than 2^62 seconds).
+ */
+int conf_parse_duration(const char *text, int64_t *out);

@@ -20,6 +20,7 @@
 #include "dnssec/nsec.h"
 #include "dnssec/rrsig.h"
 #include "dnssec/sign.h"
+#include "dnssec/sigtime.h"
 #include "util/err.h"
 #include "zone/zonemd.h"
 
@@ -336,7 +337,8 @@ sign_worker(void *arg)
 				w->reused++;
 				continue;
 			}
-			int len = rrsig_make(&c, w->keys[k], n->name, rs, w->o->inception, w->o->expiration, rd, sizeof(rd));
+			uint32_t exp = w->o->expiration - sigtime_jitter(n->name, rs->type, w->o->jitter);
+			int len = rrsig_make(&c, w->keys[k], n->name, rs, w->o->inception, exp, rd, sizeof(rd));
 			w->ret = len < 0 ? len : emit(w, t, rd, len);
 		}
 	}
@@ -588,8 +590,11 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 	*out = NULL;
 	err[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (nkeys == 0 || (int32_t)(o->expiration - o->inception) <= 0 || z->soa == NULL) {
-		snprintf(err, errlen, "signing: %s", nkeys == 0 ? "no key" : z->soa == NULL ? "no SOA" : "expiration not after inception");
+	if (nkeys == 0 || (int32_t)(o->expiration - o->inception) <= 0 || z->soa == NULL ||
+	    o->jitter >= o->expiration - o->inception) {
+		snprintf(err, errlen, "signing: %s", nkeys == 0 ? "no key" : z->soa == NULL ? "no SOA"
+				     : (int32_t)(o->expiration - o->inception) <= 0 ? "expiration not after inception"
+										   : "jitter not less than the validity");
 		return FL_EINVAL;
 	}
 	for (size_t k = 0; k < nkeys; k++) {

@@ -38,6 +38,11 @@
 typedef struct sign_opts {
 	uint32_t inception;       /*!< RRSIG inception (seconds since the epoch) */
 	uint32_t expiration;      /*!< RRSIG expiration, after inception */
+	/** Each RRSIG made expires at expiration - sigtime_jitter(owner, type,
+	 *  jitter): deterministic per RRset, so re-signing spreads out over time
+	 *  and signing the same input twice gives the same output. 0: none;
+	 *  must be less than expiration - inception. */
+	uint32_t jitter;
 	bool nsec3;               /*!< NSEC3 instead of NSEC */
 	uint16_t iterations;      /*!< NSEC3 extra iterations (RFC 9276: 0) */
 	const uint8_t *salt;      /*!< NSEC3 salt (RFC 9276: none) */

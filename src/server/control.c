@@ -20,6 +20,7 @@
 #include "server/control.h"
 #include "server/ctlcmd.h"
 #include "server/ctlsock.h"
+#include "server/resign.h"
 #include "server/watch.h"
 #include "util/err.h"
 #include "util/grow.h"
@@ -47,6 +48,7 @@ typedef struct {
 	tsig_keyring_t *kr;     /*!< the last reloaded keyring (own reference): the NOTIFY
 				     targets point into it whatever else holds it */
 	ctlcmd_env_t env;       /*!< what flamectl's commands see */
+	resign_t *resign;       /*!< re-sign timers of signed zones (with a primary), may be NULL */
 } control_t;
 
 /** A growable list of owned strings. */
@@ -61,6 +63,7 @@ static void control_on_reload(int sig, short what, void *arg);
 static void control_on_watch(void *arg, const watch_batch_t *b);
 static void control_add_name(void *arg, const char *fname);
 static void control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next);
+static void control_resign_arm(control_t *ctl, const zonedb_t *prev, const zonedb_t *next);
 
 static uint64_t
 control_now_us(void)
@@ -151,6 +154,7 @@ control_publish(control_t *ctl, zonedb_t *next, const char *cause, const char *c
 		zonedb_t *prev = server_swap_db(ctl->srv, next);
 		/* Before the release: prev is still readable here. */
 		control_notify(ctl, prev, next);
+		control_resign_arm(ctl, prev, next);
 		zonedb_release(prev);
 	}
 	if (fnames == NULL)
@@ -188,6 +192,69 @@ control_notify(control_t *ctl, const zonedb_t *prev, const zonedb_t *next)
 		if (o == NULL || o->serial != z->serial)
 			notify_zone_changed(ctl->notify, z, now); /* failures are logged there */
 	}
+}
+
+/* Re-arm the re-sign timer of every zone whose version changed between
+ * prev and next (an edit re-signs too, so its earliest expiry moved). A
+ * zone that left keeps a timer that finds nothing when it fires. */
+static void
+control_resign_arm(control_t *ctl, const zonedb_t *prev, const zonedb_t *next)
+{
+	if (ctl->resign == NULL || ctl->primary == NULL)
+		return;
+	time_t now = time(NULL), at;
+	for (size_t i = 0; i < zonedb_count(next); i++) {
+		const zone_t *z = zonedb_at(next, i);
+		if (prev != NULL && zonedb_get(prev, z->origin) == z)
+			continue;
+		if (!primary_resign_at(ctl->primary, z, now, &at))
+			resign_disarm(ctl->resign, z->origin);
+		else if (resign_arm(ctl->resign, z->origin, at) != 0)
+			log_error("out of memory arming the re-sign timer of a zone: its signatures are renewed at its next edit only");
+	}
+}
+
+/* Zones whose re-sign timers fired: each one re-signed from its served
+ * version (primary_resign), all of them published in one snapshot, then
+ * NOTIFY and the timers re-armed for the new versions. A zone that was
+ * not due after all is re-armed; one that failed is tried again later. */
+static void
+control_on_resign(void *arg, const uint8_t *const *origins, size_t n)
+{
+	control_t *ctl = arg;
+	zone_t *add[RESIGN_BATCH];
+	size_t k = 0;
+	time_t now = time(NULL), at;
+	const zonedb_t *db = server_db(ctl->srv);
+	for (size_t i = 0; i < n; i++) {
+		const zone_t *old = zonedb_get(db, origins[i]);
+		if (old == NULL) {
+			resign_disarm(ctl->resign, origins[i]); /* removed meanwhile */
+			continue;
+		}
+		int r = primary_resign(ctl->primary, old, &add[k]);
+		if (r == 1)
+			k++;
+		else if (r == 0 && primary_resign_at(ctl->primary, old, now, &at))
+			resign_arm(ctl->resign, origins[i], at);
+		else if (r < 0)
+			resign_arm(ctl->resign, origins[i], now + 30); /* logged by primary_resign */
+	}
+	if (k == 0)
+		return;
+	zonedb_t *next = zonedb_update(db, add, k, NULL, 0);
+	if (next == NULL) {
+		log_error("out of memory publishing %zu re-signed zones: still serving the previous versions", k);
+		for (size_t i = 0; i < k; i++) {
+			resign_arm(ctl->resign, add[i]->origin, now + 30);
+			zone_free(add[i]);
+		}
+		return;
+	}
+	zonedb_t *prev = server_swap_db(ctl->srv, next);
+	control_notify(ctl, prev, next);
+	control_resign_arm(ctl, prev, next);
+	zonedb_release(prev);
 }
 
 /* Secondary hooks: the served version of a zone, and publishing a transferred one. */
@@ -599,6 +666,15 @@ control_run(server_t *srv, const char *zone_dir, const control_opts_t *opts)
 				notify_zone_changed(ctl.notify, z, now);
 		}
 	}
+	/* Signed zones: a re-sign timer each, from the versions served now. */
+	if (ctl.primary != NULL) {
+		if ((ctl.resign = resign_new(ctl.base, control_on_resign, &ctl)) == NULL)
+			goto fail;
+		ctl.env.resign = ctl.resign;
+		control_resign_arm(&ctl, NULL, server_db(srv));
+		if (resign_armed(ctl.resign) > 0)
+			log_info("re-sign timers armed for %zu signed zones", resign_armed(ctl.resign));
+	}
 	if (ctl.secondary != NULL) {
 		const secondary_hooks_t hooks = { control_current, control_update_zones, control_sync, &ctl };
 		if (secondary_start(ctl.secondary, ctl.base, &hooks) != 0)
@@ -624,6 +700,7 @@ fail:
 		log_error("control loop: out of memory");
 	/* Reverse order of creation. */
 	ctlsock_stop(ctl.ctl);
+	resign_free(ctl.resign);
 	watch_free(ctl.watch);
 	secondary_stop(ctl.secondary);
 	if (ctl.notify != NULL)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "dns/dname.h"
+#include "dnssec/sigtime.h"
 #include "server/ctlcmd.h"
 #include "util/err.h"
 #include "zone/history.h"
@@ -89,6 +90,13 @@ zone_rec(ctlcmd_env_t *env, const zone_t *z, ctl_out_t *out, bool detail)
 		ctl_out_str(out, "last-error", si.last_err[0] ? si.last_err : NULL);
 	}
 	ctl_out_u64(out, "history", zone_history_count(z->history));
+	/* A signed version: its earliest signature expiry and, when we sign it, the re-sign timer. */
+	int64_t left;
+	time_t now = time(NULL);
+	if (!z->placeholder && sigtime_earliest(z, (uint32_t)now, &left)) {
+		ctl_out_time(out, "signatures-expire", now + left);
+		ctl_out_time(out, "next-resign", env->resign != NULL ? resign_when(env->resign, z->origin) : 0);
+	}
 }
 
 static int

@@ -15,6 +15,7 @@
 #include "ctl/ctlproto.h"
 #include "server/catprod.h"
 #include "server/primary.h"
+#include "server/resign.h"
 #include "server/secondary.h"
 #include "server/server.h"
 #include "xfr/notify.h"
@@ -31,6 +32,7 @@ typedef struct ctlcmd_env {
 	time_t started;
 	time_t last_reload;             /*!< 0: none yet */
 	char last_reload_result[1200];  /*!< "ok ..." or the error */
+	const resign_t *resign;         /*!< re-sign timers of signed zones, NULL: none */
 	/** Full reload (config, keys, zones); err gets the reason on failure. */
 	int (*reload)(void *arg, char *err, size_t errlen);
 	void *arg;

@@ -19,6 +19,9 @@
 #include "util/grow.h"
 #include "util/log.h"
 #include "dnssec/dkey.h"
+#include "dnssec/keyset.h"
+#include "dnssec/sign.h"
+#include "dnssec/sigtime.h"
 #include "zone/apply.h"
 #include "zone/pipeline.h"
 #include "zone/zonemd.h"
@@ -41,6 +44,16 @@ typedef struct {
 	dkey_t **keys;              /* loaded (or made) at the first commit */
 	size_t nkeys;
 	bool keys_tried;
+	int64_t key_model;          /* conf_key_model_t: the keys made when there are none */
+	sigtime_t timing;           /* dnssec-validity, -refresh, -jitter, -inception-offset */
+	sigtime_t eff;              /* timing as raised for the version last signed (timing_for) */
+	uint32_t warned_need;       /* SOA expire + largest TTL last warned about; 0: none */
+	bool refresh_default;       /* dnssec-refresh not configured: a raise is no mistake to warn of */
+	/* Under serial policy keep, the served serial of a signed zone moves
+	 * away from its file's (re-signing, a restart): the file serial last
+	 * committed, so the same file maps back to the served serial. */
+	bool have_file_serial;
+	uint32_t file_serial;
 } primary_policy_t;
 
 struct primary {
@@ -104,6 +117,14 @@ primary_new(const conf_t *conf)
 		pol->zonemd = cz->zonemd;
 		pol->cds = cz->dnssec_cds;
 		pol->validate = cz->dnssec_validate;
+		pol->key_model = cz->dnssec_key_model;
+		pol->timing = (sigtime_t){ (uint32_t)cz->dnssec_validity, (uint32_t)cz->dnssec_refresh,
+					   (uint32_t)cz->dnssec_jitter, (uint32_t)cz->dnssec_inception_offset };
+		pol->refresh_default = cz->dnssec_refresh_default;
+		if (pol->timing.validity == 0) { /* an entry not read by conf_load: the schema's defaults */
+			pol->timing = (sigtime_t){ 14 * 86400, 7 * 86400, 14 * 8640, 3600 };
+			pol->refresh_default = true;
+		}
 		if (pol->sign && pol->alg == 0) {
 			log_error("zone %s: dnssec-algorithm '%s' is not one of ECDSAP256SHA256, ED25519, RSASHA256", cz->domain,
 				  cz->dnssec_algorithm);
@@ -168,20 +189,100 @@ keys_for(primary_t *p, primary_policy_t *pol)
 		log_info("zone %s: %zu DNSSEC key%s from %s", zname, pol->nkeys, pol->nkeys == 1 ? "" : "s", dir);
 		return;
 	}
-	dkey_t *k = NULL;
-	char path[4300];
+	dkey_t *made[2];
+	char paths[2][KEYSET_PATH_MAX], ds[256];
+	size_t n = 0;
+	bool split = pol->key_model == CONF_KEYS_KSK_ZSK;
 	free(pol->keys);
-	pol->keys = calloc(1, sizeof(*pol->keys));
-	if (pol->keys == NULL || dkey_generate(pol->origin, pol->alg, DKEY_FLAGS_KSK, &k) != 0 ||
-	    dkey_save(k, dir, path, sizeof(path), err, sizeof(err)) != 0) {
-		log_error("zone %s: cannot make a DNSSEC key in %s: %s", zname, dir, k != NULL ? err : "key generation failed");
-		dkey_free(k);
+	pol->keys = calloc(2, sizeof(*pol->keys));
+	if (pol->keys == NULL ||
+	    keyset_make(pol->origin, pol->alg, split, dir, made, paths, &n, err, sizeof(err)) != 0) {
+		log_error("zone %s: cannot make DNSSEC keys in %s: %s", zname, dir, pol->keys != NULL ? err : "out of memory");
 		return;
 	}
-	pol->keys[0] = k;
-	pol->nkeys = 1;
-	log_notice("zone %s: new DNSSEC key (CSK, %s, tag %u): %s", zname, dkey_alg_name(pol->alg), (unsigned)dkey_tag(k),
-		   path);
+	for (size_t i = 0; i < n; i++) {
+		pol->keys[i] = made[i];
+		log_notice("zone %s: new DNSSEC key (%s, %s, tag %u): %s", zname, !split ? "CSK" : i == 0 ? "KSK" : "ZSK",
+			   dkey_alg_name(pol->alg), (unsigned)dkey_tag(made[i]), paths[i]);
+	}
+	pol->nkeys = n;
+	if (keyset_ds_text(made[0], 3600, ds, sizeof(ds)) == 0)
+		log_notice("zone %s: DS for the parent zone: %s", zname, ds);
+}
+
+/* The policy entry of a zone, or NULL. */
+static primary_policy_t *
+policy_of(primary_t *p, const uint8_t *origin)
+{
+	for (size_t i = 0; i < p->npolicies; i++)
+		if (dname_eq(p->policies[i].origin, origin))
+			return &p->policies[i];
+	return NULL;
+}
+
+/* The signature timing to sign version z of a signed zone with: the
+ * configured one, refresh raised to z's SOA expire + largest TTL when that
+ * is more (sigtime.h). Said once per zone, and again only when that sum
+ * changes. NULL for a zone we do not sign. */
+static const sigtime_t *
+timing_for(primary_t *p, const zone_t *z)
+{
+	primary_policy_t *pol = policy_of(p, z->origin);
+	uint32_t need = 0;
+	if (pol == NULL || !pol->sign || z->soa == NULL)
+		return NULL;
+	if (sigtime_effective(&pol->timing, z, &pol->eff, &need) && need != pol->warned_need) {
+		char zname[1024];
+		dname_to_str(z->origin, zname, sizeof(zname));
+		/* The default refresh (half the validity) is below a common SOA expire
+		 * of a week plus a TTL: raising it then is the rule working, not a
+		 * configuration to fix. */
+		if (pol->refresh_default)
+			log_info("zone %s: SOA expire + the largest TTL is %u s: signature refresh %u s, validity %u s", zname,
+				 need, pol->eff.refresh, pol->eff.validity);
+		else
+			log_warning("zone %s: dnssec-refresh %u s is less than SOA expire + the largest TTL (%u s), so a "
+				    "secondary could serve an expired signature: refresh raised to %u s, dnssec-validity to %u s",
+				    zname, pol->timing.refresh, need, pol->eff.refresh, pol->eff.validity);
+		pol->warned_need = need;
+	}
+	return &pol->eff;
+}
+
+/* Serial policy keep on a signed zone whose served serial is no longer its
+ * file's (re-signed, or signed anew at start-up above the journal): the
+ * file serial last committed stands for the served serial, and a raised
+ * one for the next after it, so editing the file as usual (serial + 1)
+ * keeps working. A file whose serial was not raised still maps to the
+ * served serial, and a change in it is refused as keep refuses it.
+ * Returns z itself, or a new version (the caller frees it). */
+static zone_t *
+keep_serial_of_signed(primary_t *p, const zone_t *old, zone_t *z, const pipeline_opts_t *zo)
+{
+	primary_policy_t *pol = policy_of(p, z->origin);
+	uint32_t s = z->serial;
+	zone_t *out = NULL;
+	if (old == NULL || zo->keys == NULL || zo->policy != SERIAL_KEEP || pol == NULL || !pol->have_file_serial ||
+	    old->serial == pol->file_serial)
+		return z;
+	if (z->serial == pol->file_serial)
+		s = old->serial;
+	else if (serial_gt(z->serial, pol->file_serial) && !serial_gt(z->serial, old->serial))
+		s = old->serial + 1;
+	if (s == z->serial || zone_set_serial(z, s, &out) != 0)
+		return z; /* out of memory: the file's serial, refused or not as keep says */
+	return out;
+}
+
+/* The file serial last committed for a signed zone (keep_serial_of_signed). */
+static void
+remember_file_serial(primary_t *p, const uint8_t *origin, uint32_t serial)
+{
+	primary_policy_t *pol = policy_of(p, origin);
+	if (pol == NULL || !pol->sign)
+		return;
+	pol->have_file_serial = true;
+	pol->file_serial = serial;
 }
 
 /* Pipeline options for one zone: its own serial policy and signing when configured. */
@@ -450,6 +551,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 		out[i] = z;
 		journal_t **j = journal_of(p, z->origin, false), *nojournal = NULL;
 		pipeline_opts_t zo = opts_for(p, z->origin);
+		zo.sig_timing = timing_for(p, z);
 		if (j == NULL && zo.keys == NULL && zo.zonemd_hash == 0)
 			continue; /* no storage: the file's serial, history starts now */
 		if (j == NULL)
@@ -504,6 +606,7 @@ primary_startup(primary_t *p, zonedb_t *loaded)
 			continue;
 		}
 		log_notice("%s", msg);
+		remember_file_serial(p, z->origin, z->serial);
 		if (fin != cand) {
 			if (fresh[i])
 				zone_free(cand);
@@ -562,7 +665,13 @@ primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next)
 		zone_t *fin = NULL;
 		char msg[1600];
 		pipeline_opts_t zo = opts_for(p, z->origin);
-		int r = pipeline_commit(old, z, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+		zo.sig_timing = timing_for(p, z);
+		zone_t *cand = keep_serial_of_signed(p, old, z, &zo);
+		int r = pipeline_commit(old, cand, j ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+		if (cand != z && !(r == PIPELINE_PUBLISH && fin == cand))
+			zone_free(cand);
+		if (r == PIPELINE_PUBLISH || r == PIPELINE_UNCHANGED)
+			remember_file_serial(p, z->origin, z->serial);
 		if (r == PIPELINE_PUBLISH) {
 			log_notice("%s", msg);
 			fresh[k] = (fin != z);
@@ -598,4 +707,59 @@ done:
 	free(fresh);
 	zonedb_release(next);
 	return db;
+}
+
+bool
+primary_resign_at(primary_t *p, const zone_t *z, time_t now, time_t *at)
+{
+	/* A zone without an RRSIG at the apex is not signed: no policy lookup. */
+	if (z->nnodes == 0 || zone_node_rrset(&z->nodes[0], RR_RRSIG) == NULL)
+		return false;
+	const sigtime_t *t = timing_for(p, z);
+	return t != NULL && sigtime_resign_at(z, t, now, at);
+}
+
+int
+primary_resign(primary_t *p, const zone_t *old, zone_t **out)
+{
+	char zname[1024], msg[1600], why[256] = "";
+	int64_t left = 0;
+	*out = NULL;
+	dname_to_str(old->origin, zname, sizeof(zname));
+	p->opts.now = time(NULL);
+	pipeline_opts_t zo = opts_for(p, old->origin);
+	zo.sig_timing = timing_for(p, old);
+	if (zo.keys == NULL || zo.sig_timing == NULL || !sigtime_earliest(old, (uint32_t)p->opts.now, &left) ||
+	    left > (int64_t)zo.sig_timing->refresh)
+		return 0; /* not signed by us, or nothing due yet */
+	/* The records as served; the pipeline drops the old signatures and
+	 * chain, keeps the ones not due (prev = old) and remakes the rest. */
+	uint32_t s = old->serial + 1;
+	if (zo.policy != SERIAL_KEEP &&
+	    serial_next(zo.policy, old->serial, true, old->serial, zo.now, &s, why, sizeof(why)) != 0) {
+		log_error("zone %s: re-signing: no next serial (%s), still serving serial %u", zname, why, old->serial);
+		return FL_EINVAL;
+	}
+	zone_t *cand = NULL, *fin = NULL;
+	if (zone_set_serial(old, s, &cand) != 0) {
+		log_error("zone %s: re-signing: out of memory, still serving serial %u", zname, old->serial);
+		return FL_ENOMEM;
+	}
+	sign_stats_t st = { 0 };
+	zo.sign_stats = &st;
+	journal_t **j = journal_of(p, old->origin, true);
+	int r = pipeline_commit(old, cand, j != NULL ? *j : NULL, &zo, &fin, msg, sizeof(msg));
+	if (cand != fin)
+		zone_free(cand);
+	if (r != PIPELINE_PUBLISH) {
+		log_error("zone %s: re-signing failed: %s", zname, msg);
+		return r < 0 ? r : FL_EINVAL;
+	}
+	log_info("%s", msg);
+	log_notice("zone %s: re-signed %zu signatures before expiry, serial %u -> %u", zname, st.rrsigs, old->serial,
+		   fin->serial);
+	state_save(p, fin);
+	state_flush(p);
+	*out = fin;
+	return 1;
 }

@@ -15,6 +15,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <time.h>
+
 #include "conf/conf.h"
 #include "zone/zonedb.h"
 
@@ -48,3 +51,23 @@ const uint8_t *primary_startup_changed_at(const primary_t *p, size_t i);
  * when nothing changed (then nothing needs publishing). Logs per zone.
  */
 zonedb_t *primary_commit(primary_t *p, const zonedb_t *served, zonedb_t *next);
+
+/**
+ * \brief When the served version z of a zone we sign needs re-signing: its
+ * earliest RRSIG expiration minus the zone's effective refresh, never
+ * sooner than SIGTIME_MIN_DELAY from now (dnssec/sigtime.h).
+ * \return false when we do not sign z (nothing to arm).
+ */
+bool primary_resign_at(primary_t *p, const zone_t *z, time_t now, time_t *at);
+
+/**
+ * \brief The re-sign timer fired for the served version old: its records
+ * signed again, the signatures that are due (less than refresh + the batch
+ * window left) remade and the others kept, serial + 1 (policy keep) or the
+ * zone's serial policy, committed like an edit (journal, history; the
+ * caller publishes and NOTIFYs). Logs "zone Z: re-signed N signatures
+ * before expiry, serial A -> B" at notice (N counts the SOA's too).
+ * \param out  receives the version to publish (owned by the caller, zone_free if never published)
+ * \return 1 published, 0 nothing due yet (re-arm with primary_resign_at), negative on failure (logged).
+ */
+int primary_resign(primary_t *p, const zone_t *old, zone_t **out);

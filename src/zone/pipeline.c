@@ -12,6 +12,7 @@
 #include "util/err.h"
 #include "dnssec/dvalidate.h"
 #include "dnssec/sign.h"
+#include "dnssec/sigtime.h"
 #include "zone/apply.h"
 #include "zone/diff.h"
 #include "zone/pipeline.h"
@@ -93,17 +94,20 @@ only_apex_zonemd(const changeset_t *cs, const uint8_t *origin)
 }
 
 /* The signing stage: z (unsigned) signed into *out, reusing prev's
- * signatures of unchanged RRsets. Inception an hour back (clock skew),
- * refresh when less than half the validity is left. */
+ * signatures of unchanged RRsets. Without a timing: inception an hour back
+ * (clock skew), refresh when less than half the validity is left. */
 static int
 sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t **out, char *why, size_t whylen)
 {
 	uint32_t validity = o->sig_validity != 0 ? o->sig_validity : 14 * 86400;
+	sigtime_t t = { .validity = validity, .refresh = validity / 2, .jitter = 0, .inception_offset = 3600 };
+	if (o->sig_timing != NULL)
+		t = *o->sig_timing;
 	uint32_t now = (uint32_t)o->now;
-	sign_opts_t so = { .inception = now - 3600, .expiration = now + validity, .nsec3 = o->nsec3, .threads = 2,
-			   .prev = prev, .now = now, .refresh = validity / 2, .zonemd_hash = o->zonemd_hash,
-			   .cds = o->cds };
-	return sign_zone(z, o->keys, o->nkeys, &so, out, NULL, why, whylen);
+	sign_opts_t so = { .inception = now - t.inception_offset, .expiration = now + t.validity, .jitter = t.jitter,
+			   .nsec3 = o->nsec3, .threads = 2, .prev = prev, .now = now,
+			   .refresh = sigtime_reuse_threshold(&t), .zonemd_hash = o->zonemd_hash, .cds = o->cds };
+	return sign_zone(z, o->keys, o->nkeys, &so, out, o->sign_stats, why, whylen);
 }
 
 /* Validate before publish: the signed version s against prev (the served

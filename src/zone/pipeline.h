@@ -22,6 +22,8 @@
 #include "zone/zone.h"
 
 struct dkey;
+struct sigtime;
+struct sign_stats;
 
 typedef struct {
 	serial_policy_t policy;
@@ -49,6 +51,12 @@ typedef struct {
 	 *  (PIPELINE_REFUSED, msg names the owner and type) and the served
 	 *  version stays. */
 	bool validate;
+	/** Signature timing (dnssec/sigtime.h), the zone's effective values:
+	 *  inception, expiration and jitter of new RRSIGs, and the reuse
+	 *  threshold (refresh + batch). NULL: sig_validity, refresh half of it,
+	 *  no jitter, inception an hour back. */
+	const struct sigtime *sig_timing;
+	struct sign_stats *sign_stats; /*!< receives the last signing's counts (may be NULL) */
 } pipeline_opts_t;
 
 typedef enum {

@@ -196,7 +196,7 @@ while IFS= read -r line; do
 	check "help $cmd: exit code" 0 "$RC"
 	NCMD=$((${NCMD:-0} + 1))
 done < <("$CTL" --help | sed -n '/^Commands:/,/^$/p' | grep '^  ')
-check "commands listed by --help" 14 "$NCMD"
+check "commands listed by --help" 15 "$NCMD"
 run "$CTL" --help
 check "--help: exit code" 0 "$RC"
 run "$CTL" --version

@@ -471,6 +471,79 @@ test_multi_keys(void **state)
 	conf_free(&c);
 }
 
+/* zone.dnssec-*: durations, defaults that follow the validity, the rules
+ * between the options at the offending option's line:column. */
+static void
+test_dnssec_timing(void **state)
+{
+	int64_t v = -1;
+	assert_int_equal(conf_parse_duration("3600", &v), 0);
+	assert_int_equal(v, 3600);
+	assert_int_equal(conf_parse_duration("14d", &v), 0);
+	assert_int_equal(v, 14 * 86400);
+	assert_int_equal(conf_parse_duration("12h", &v), 0);
+	assert_int_equal(v, 12 * 3600);
+	assert_int_equal(conf_parse_duration("1d12h30m15s", &v), 0);
+	assert_int_equal(v, 86400 + 12 * 3600 + 30 * 60 + 15);
+	assert_int_equal(conf_parse_duration("2w", &v), 0);
+	assert_int_equal(v, 14 * 86400);
+	assert_int_equal(conf_parse_duration("0", &v), 0);
+	assert_int_equal(v, 0);
+	const char *bad[] = { "", "-1", "+5", "1x", "d", "1.5d", " 5", "5 ", "1d 2h", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(conf_parse_duration(bad[i], &v), FL_ESYNTAX);
+
+	static const char yaml[] = "zone:\n"
+				   "  - domain: a.example\n    dnssec-signing: true\n"
+				   "  - domain: b.example\n    dnssec-validity: 60\n    dnssec-refresh: 40s\n"
+				   "    dnssec-jitter: 5\n    dnssec-inception-offset: 2m\n    dnssec-key-model: ksk-zsk\n"
+				   "  - domain: c.example\n    dnssec-validity: 30d\n"
+				   "  - domain: d.example\n    dnssec-validity: 10d\n    dnssec-refresh: 9d\n"
+				   "  - domain: e.example\n    dnssec-jitter: 0\n";
+	conf_t c;
+	char err[256];
+	assert_int_equal(conf_load_mem(yaml, strlen(yaml), "t.yaml", &c, err, sizeof(err)), 0);
+	/* defaults: 14 days, half of it, a tenth of it, an hour, a CSK */
+	assert_int_equal(c.zone[0].dnssec_validity, 14 * 86400);
+	assert_int_equal(c.zone[0].dnssec_refresh, 7 * 86400);
+	assert_int_equal(c.zone[0].dnssec_jitter, 14 * 8640);
+	assert_int_equal(c.zone[0].dnssec_inception_offset, 3600);
+	assert_int_equal(c.zone[0].dnssec_key_model, CONF_KEYS_CSK);
+	assert_true(c.zone[0].dnssec_refresh_default);
+	assert_false(c.zone[1].dnssec_refresh_default);
+	assert_int_equal(c.zone[1].dnssec_validity, 60);
+	assert_int_equal(c.zone[1].dnssec_refresh, 40);
+	assert_int_equal(c.zone[1].dnssec_jitter, 5);
+	assert_int_equal(c.zone[1].dnssec_inception_offset, 120);
+	assert_int_equal(c.zone[1].dnssec_key_model, CONF_KEYS_KSK_ZSK);
+	assert_int_equal(c.zone[2].dnssec_refresh, 15 * 86400); /* follows the validity */
+	assert_int_equal(c.zone[2].dnssec_jitter, 3 * 86400);
+	assert_int_equal(c.zone[3].dnssec_jitter, 43200);       /* half of validity - refresh, below a tenth */
+	assert_int_equal(c.zone[4].dnssec_jitter, 0);
+	conf_free(&c);
+
+	static const struct {
+		const char *yaml, *err;
+	} errs[] = {
+		{ "zone:\n  - domain: a.example\n    dnssec-validity: 14x\n",
+		  "t.yaml:3:22: zone.dnssec-validity: expected a duration (3600, 90s, 30m, 12h, 14d, 2w, 1d12h), got '14x'" },
+		{ "zone:\n  - domain: a.example\n    dnssec-refresh: -5\n", "t.yaml:3:21: zone.dnssec-refresh: expected a duration" },
+		{ "zone:\n  - domain: a.example\n    dnssec-validity: 0\n",
+		  "t.yaml:3:22: zone.dnssec-validity: 0 seconds is out of range 1..1073741824" },
+		{ "zone:\n  - domain: a.example\n    dnssec-validity: 7d\n    dnssec-refresh: 7d\n",
+		  "t.yaml:4:21: zone.dnssec-refresh: 604800 s is not less than dnssec-validity (604800 s)" },
+		{ "zone:\n  - domain: a.example\n    dnssec-validity: 60\n    dnssec-refresh: 40\n    dnssec-jitter: 20\n",
+		  "t.yaml:5:20: zone.dnssec-jitter: 20 s is not less than dnssec-validity - dnssec-refresh (20 s)" },
+		{ "zone:\n  - domain: a.example\n    dnssec-key-model: zsk\n",
+		  "t.yaml:3:23: zone.dnssec-key-model: unknown value 'zsk', expected one of: csk|ksk-zsk" },
+	};
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		assert_int_equal(conf_load_mem(errs[i].yaml, strlen(errs[i].yaml), "t.yaml", &c, err, sizeof(err)), FL_ESYNTAX);
+		if (strncmp(err, errs[i].err, strlen(errs[i].err)) != 0)
+			fail_msg("got '%s', expected '%s'", err, errs[i].err);
+	}
+}
+
 static void
 test_zone_entries(void **state)
 {
@@ -893,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_transfer_and_keys),
 		cmocka_unit_test(test_zone_entries),
+		cmocka_unit_test(test_dnssec_timing),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_multi_keys),
 		cmocka_unit_test(test_secondary_defaults),

@@ -14,6 +14,7 @@
  * byte elsewhere is a mismatch, an unchanged zone signs into the same bytes.
  * CDS/CDNSKEY: one each per SEP key, signed by it, the CDS digest equal to
  * the DS of BIND's dnssec-dsfromkey -2 (or ldns-key2ds -2) for the same key.
+ * The jitter of expiration times (bounds, determinism, spread).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 #include "dnssec/nsec.h"
 #include "dnssec/rrsig.h"
 #include "dnssec/sign.h"
+#include "dnssec/sigtime.h"
 #include "tu.h"
 #include "util/err.h"
 #include "zone/apply.h"
@@ -524,6 +526,65 @@ test_cds(void **state)
 	dkey_free(k[1]);
 }
 
+/* Jitter: each RRSIG expires at expiration - sigtime_jitter(owner, type),
+ * within (expiration - jitter, expiration]; the same input signs into the
+ * same output (reproducible incremental IXFRs); expirations differ across RRsets. */
+static void
+test_jitter(void **state)
+{
+	zone_error_t zerr;
+	zone_t *z = tu_zone("example.com.", base, &zerr);
+	dkey_t *k = key(z, DKEY_FLAGS_KSK);
+	const uint32_t exp = NOW + 86400 * 14, jitter = 86400;
+	sign_opts_t o = { .inception = NOW - 3600, .expiration = exp, .jitter = jitter, .threads = 2 };
+	zone_t *a = NULL, *b = NULL;
+	char err[256];
+	assert_int_equal(sign_zone(z, &k, 1, &o, &a, NULL, err, sizeof(err)), 0);
+	o.threads = 1;
+	assert_int_equal(sign_zone(z, &k, 1, &o, &b, NULL, err, sizeof(err)), 0);
+	size_t nsig = 0, distinct = 0;
+	uint32_t seen[64];
+	check_sigs(a, &k, 1, &nsig);
+	for (uint32_t i = 0; i < a->nnodes; i++) {
+		const zone_rrset_t *sa = zone_node_rrset(&a->nodes[i], RR_RRSIG);
+		const zone_rrset_t *sb = zone_node_rrset(&b->nodes[i], RR_RRSIG);
+		if (sa == NULL) {
+			assert_null(sb);
+			continue;
+		}
+		assert_non_null(sb);
+		assert_int_equal(sa->count, sb->count);
+		const uint8_t *ra = sa->rdata, *rb = sb->rdata;
+		for (uint16_t r = 0; r < sa->count; r++, ra = msg_rd_next(ra), rb = msg_rd_next(rb)) {
+			const uint8_t *d = msg_rd_data(ra);
+			uint32_t e = wire_u32(d + 8);
+			/* Ed25519 signatures are deterministic: the whole rdata matches */
+			assert_int_equal(msg_rd_len(ra), msg_rd_len(rb));
+			assert_memory_equal(d, msg_rd_data(rb), msg_rd_len(ra));
+			assert_true(e <= exp && e > exp - jitter);
+			assert_int_equal(e, exp - sigtime_jitter(a->nodes[i].name, wire_u16(d), jitter));
+			assert_int_equal(wire_u32(d + 12), NOW - 3600);
+			bool dup = false;
+			for (size_t x = 0; x < distinct; x++)
+				dup |= seen[x] == e;
+			if (!dup && distinct < 64)
+				seen[distinct++] = e;
+		}
+	}
+	/* 14 signed RRsets over a day: a collision or two at most */
+	assert_true(distinct >= nsig - 2);
+	assert_true(nsig >= 10);
+	/* a jitter as long as the validity is refused */
+	zone_t *c = (zone_t *)1;
+	o.jitter = exp - o.inception;
+	assert_int_equal(sign_zone(z, &k, 1, &o, &c, NULL, err, sizeof(err)), FL_EINVAL);
+	assert_non_null(strstr(err, "jitter"));
+	zone_free(a);
+	zone_free(b);
+	zone_free(z);
+	dkey_free(k);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -556,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_zonemd),
 		cmocka_unit_test(test_cds),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_jitter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
