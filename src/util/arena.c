@@ -17,7 +17,15 @@ arena_init(arena_t *a, size_t chunk_size)
 {
 	a->head = NULL;
 	a->chunk_size = chunk_size ? chunk_size : 65536;
+	a->next = 0;
 	a->total = 0;
+}
+
+void
+arena_init_growing(arena_t *a, size_t first, size_t max)
+{
+	arena_init(a, max);
+	a->next = first != 0 && first < a->chunk_size ? first : 0;
 }
 
 static void *
@@ -33,14 +41,17 @@ arena_take(arena_t *a, size_t len, size_t align)
 	}
 	/* Big requests get a chunk of their own behind the current one, so the
 	 * free space of the current chunk is not wasted. */
-	size_t size = len > a->chunk_size / 4 ? len : a->chunk_size;
+	size_t base = a->next != 0 ? a->next : a->chunk_size;
+	size_t size = len > base / 4 ? len : base;
 	arena_chunk_t *n = malloc(sizeof(*n) + size);
 	if (n == NULL)
 		return NULL;
 	n->size = size;
 	n->used = len;
 	a->total += sizeof(*n) + size;
-	if (size != a->chunk_size && c != NULL) {
+	if (size == base && a->next != 0)
+		a->next = a->next * 2 < a->chunk_size ? a->next * 2 : 0;
+	if (size != base && c != NULL) {
 		n->next = c->next;
 		c->next = n;
 	} else {

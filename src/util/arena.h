@@ -14,12 +14,20 @@ typedef struct arena_chunk arena_chunk_t;
 
 typedef struct arena {
 	arena_chunk_t *head;  /*!< current chunk (list of all chunks) */
-	size_t chunk_size;    /*!< default size of a new chunk */
+	size_t chunk_size;    /*!< default size of a new chunk (the cap when growing) */
+	size_t next;          /*!< growing arenas: size of the next chunk (doubles up to chunk_size); 0: fixed */
 	size_t total;         /*!< bytes obtained from malloc, for statistics */
 } arena_t;
 
 /** \brief Initialise an empty arena; chunk_size 0 picks 64 KiB. Allocates nothing. */
 void arena_init(arena_t *a, size_t chunk_size);
+
+/**
+ * \brief An arena whose chunks start at first bytes and double up to max:
+ * for the many small arenas that usually hold little (changesets kept as
+ * IXFR history) but sometimes a lot.
+ */
+void arena_init_growing(arena_t *a, size_t first, size_t max);
 
 /**
  * \brief Allocate len bytes aligned to 8 (or to 1 with arena_alloc_bytes).

@@ -15,7 +15,9 @@ void
 changeset_init(changeset_t *c)
 {
 	memset(c, 0, sizeof(*c));
-	arena_init(&c->arena, 16384);
+	/* Most changesets are a few records, and up to history-max of them
+	 * stay in memory per zone (a signed zone makes one at each re-sign). */
+	arena_init_growing(&c->arena, 1024, 16384);
 }
 
 void
@@ -77,7 +79,7 @@ list_push(changeset_t *c, changeset_list_t *l, const uint8_t *owner, uint16_t ty
 	if (type == RR_SOA || rrtype_is_meta(type) || rrtype_rdata_check(type, rdata, rdlen) != 0 ||
 	    dname_check(owner, DNAME_MAXLEN) < 0)
 		return FL_EINVAL;
-	if (fl_grow(&l->rr, &l->cap, l->count, sizeof(*l->rr), 64) != 0)
+	if (fl_grow(&l->rr, &l->cap, l->count, sizeof(*l->rr), 16) != 0)
 		return FL_ENOMEM;
 	int r = rr_copy(c, &l->rr[l->count], owner, type, ttl, rdata, rdlen);
 	if (r == 0)
