@@ -226,6 +226,8 @@ static const conf_item_t conf_zone_items[] = {
 	{ "dnssec-signing", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_signing), NULL },
 	{ "dnssec-algorithm", CONF_T_STR, 1, 32, NULL, NULL, offsetof(conf_zone_t, dnssec_algorithm), NULL },
 	{ "dnssec-nsec3", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3), NULL },
+	/* RFC 5155 §6: worth it only for zones with many unsigned delegations. */
+	{ "dnssec-nsec3-optout", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, dnssec_nsec3_optout), NULL },
 	/* RFC 8976: an apex ZONEMD over each published version (primary zones). */
 	{ "zonemd", CONF_T_BOOL, 0, 0, "false", NULL, offsetof(conf_zone_t, zonemd), NULL },
 	/* RFC 7344: CDS (SHA-256) and CDNSKEY of the SEP keys at the apex, for the parent. */
@@ -1055,6 +1057,10 @@ conf_check_catalogs(conf_ctx_t *ctx, const conf_t *c)
 		}
 		if (z->dnssec_cds && !z->dnssec_signing) {
 			snprintf(ctx->err, ctx->errlen, "%s: zone %s: dnssec-cds needs dnssec-signing: true", ctx->name, z->domain);
+			return FL_ESYNTAX;
+		}
+		if (z->dnssec_nsec3_optout && !z->dnssec_nsec3) {
+			snprintf(ctx->err, ctx->errlen, "%s: zone %s: dnssec-nsec3-optout needs dnssec-nsec3: true", ctx->name, z->domain);
 			return FL_ESYNTAX;
 		}
 		if (z->catalog_template != NULL && conf_template_find(c, z->catalog_template) == NULL) {

@@ -174,6 +174,7 @@ typedef struct conf_zone {
 	bool dnssec_signing;        /*!< sign this (primary) zone before it is served (issue 8) */
 	char *dnssec_algorithm;     /*!< NULL: ECDSAP256SHA256 */
 	bool dnssec_nsec3;          /*!< NSEC3 (RFC 9276 parameters) instead of NSEC */
+	bool dnssec_nsec3_optout;   /*!< NSEC3 opt-out (RFC 5155 §6): insecure delegations get no NSEC3 */
 	bool zonemd;                /*!< publish an apex ZONEMD (RFC 8976, SIMPLE/SHA-384), signed or not */
 	bool dnssec_cds;            /*!< publish CDS/CDNSKEY for the SEP keys (RFC 7344); needs dnssec_signing */
 	bool dnssec_validate;       /*!< signed zones: validate each signed version before publishing it */

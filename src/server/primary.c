@@ -38,6 +38,7 @@ typedef struct {
 	bool sign;                  /* dnssec-signing */
 	dkey_alg_t alg;
 	bool nsec3;
+	bool optout;                /* dnssec-nsec3-optout */
 	bool zonemd;                /* zonemd: an apex ZONEMD, signed or not */
 	bool cds;                   /* dnssec-cds */
 	bool validate;              /* dnssec-validate */
@@ -114,6 +115,7 @@ primary_new(const conf_t *conf)
 		pol->sign = cz->dnssec_signing;
 		pol->alg = cz->dnssec_algorithm != NULL ? dkey_alg_from_str(cz->dnssec_algorithm) : DKEY_ALG_ECDSAP256SHA256;
 		pol->nsec3 = cz->dnssec_nsec3;
+		pol->optout = cz->dnssec_nsec3_optout;
 		pol->zonemd = cz->zonemd;
 		pol->cds = cz->dnssec_cds;
 		pol->validate = cz->dnssec_validate;
@@ -305,6 +307,7 @@ opts_for(primary_t *p, const uint8_t *origin)
 			o.keys = pol->nkeys > 0 ? pol->keys : none;
 			o.nkeys = pol->nkeys;
 			o.nsec3 = pol->nsec3;
+			o.optout = pol->optout;
 			o.cds = pol->cds;
 			o.validate = pol->validate;
 		}

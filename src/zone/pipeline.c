@@ -105,7 +105,7 @@ sign_step(const zone_t *prev, const zone_t *z, const pipeline_opts_t *o, zone_t 
 		t = *o->sig_timing;
 	uint32_t now = (uint32_t)o->now;
 	sign_opts_t so = { .inception = now - t.inception_offset, .expiration = now + t.validity, .jitter = t.jitter,
-			   .nsec3 = o->nsec3, .threads = 2, .prev = prev, .now = now,
+			   .nsec3 = o->nsec3, .optout = o->optout, .threads = 2, .prev = prev, .now = now,
 			   .refresh = sigtime_reuse_threshold(&t), .zonemd_hash = o->zonemd_hash, .cds = o->cds };
 	return sign_zone(z, o->keys, o->nkeys, &so, out, o->sign_stats, why, whylen);
 }

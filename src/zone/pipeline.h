@@ -36,6 +36,7 @@ typedef struct {
 	struct dkey *const *keys;
 	size_t nkeys;
 	bool nsec3;
+	bool optout;                   /*!< NSEC3 opt-out: no NSEC3 for delegations without DS */
 	uint32_t sig_validity;         /*!< seconds; 0: 14 days */
 	/** RFC 8976: 0, or ZONEMD_HASH_SHA384 / _SHA512: every published
 	 *  version carries an apex ZONEMD (scheme SIMPLE). Signed zones get it

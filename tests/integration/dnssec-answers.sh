@@ -2,8 +2,7 @@
 # DNSSEC answers of zones flame-dnsd signs itself (issue 8), validated by
 # delv (bind9-dnsutils) with each zone's own key as the trust anchor:
 #  1. three zones, one per algorithm and chain: example.com. ECDSAP256SHA256
-#     NSEC, example.net. ED25519 NSEC3, example.org. RSASHA256 NSEC3 (opt-out
-#     answers are checked on ldns-signed zones by conformance/dnssec.sh);
+#     NSEC, example.net. ED25519 NSEC3, example.org. RSASHA256 NSEC3 opt-out;
 #     positive, NXDOMAIN (one and several labels down), NODATA, empty
 #     non-terminal, wildcard, wildcard NODATA, CNAME, DNAME, MX with
 #     additional addresses, DS at a secure delegation and its absence at an
@@ -51,7 +50,7 @@ notify: { targets: [ "127.0.0.1@$SPORT" ], timeout-ms: 100, retries: 3 }
 zone:
   - { domain: example.com, dnssec-signing: true }
   - { domain: example.net, dnssec-signing: true, dnssec-algorithm: ED25519, dnssec-nsec3: true }
-  - { domain: example.org, dnssec-signing: true, dnssec-algorithm: RSASHA256, dnssec-nsec3: true }
+  - { domain: example.org, dnssec-signing: true, dnssec-algorithm: RSASHA256, dnssec-nsec3: true, dnssec-nsec3-optout: true }
 Y
 start_daemon -c "$T/p.yaml"
 wait_ready 127.0.0.1 $PORT || finish
@@ -88,8 +87,13 @@ for z in $ZONES; do
 	expect "$z (NXDOMAIN, 3 labels down)" $PORT $z "a.b.nope.$z" TXT "$NX"
 	expect "$z (empty non-terminal)" $PORT $z "b.ent.$z" A "$ND"
 	expect "$z (below an empty non-terminal)" $PORT $z "x.b.ent.$z" A "$NX"
-	expect "$z (wildcard)" $PORT $z "any.wild.$z" TXT "$V"
-	expect "$z (wildcard, 2 labels)" $PORT $z "a.b.wild.$z" TXT "$V"
+	# Under opt-out the NSEC3 covering the next closer name has the opt-out
+	# flag, which asserts nothing about insecure delegations it spans (RFC
+	# 5155 §6), so validators take the wildcard answer as insecure, not bogus.
+	W="$V"
+	[ $z = example.org ] && W='; unsigned answer'
+	expect "$z (wildcard)" $PORT $z "any.wild.$z" TXT "$W"
+	expect "$z (wildcard, 2 labels)" $PORT $z "a.b.wild.$z" TXT "$W"
 	expect "$z (wildcard NODATA)" $PORT $z "any.wild.$z" A "$ND"
 	expect "$z (CNAME)" $PORT $z "cn.$z" A "$V"
 	expect "$z (DNAME)" $PORT $z "x.dn.$z" A "$V"
@@ -110,6 +114,9 @@ for z in $ZONES; do
 	check "$z referral to insecure: no DS" 0 "$(printf '%s\n' "$out" | grep -cE 'IN[[:space:]]+DS')"
 	check_match "$z referral to insecure: glue" "ns\.insecure\.$z\.[[:space:]]+300[[:space:]]+IN[[:space:]]+A" "$(printf '%s' "$out" | tr '\n' ' ')"
 done
+
+check_match "example.org. is NSEC3 with opt-out" "^[1-9]" "$(kdig @127.0.0.1 -p $PORT +dnssec +norec +time=2 +retry=0 www.insecure.example.org A 2>/dev/null | grep -cE 'NSEC3[[:space:]]+1 1 0 -')"
+check "example.org.: no NSEC3 for the insecure delegation" 0 "$(kdig @127.0.0.1 -p $PORT +time=5 +retry=0 example.org AXFR 2>/dev/null | awk '$4 == "NSEC3"' | grep -c 'NS[[:space:]]*$')"
 
 # 3. an edit, on the primary and on a secondary fed by IXFR
 cat >"$T/s.yaml" <<Y
