@@ -110,6 +110,7 @@ bench: all
 	./bench/cluster.sh
 	./bench/reload.sh
 	./bench/sign.sh
+	./bench/sign-publish.sh
 
 demo: all
 	./scripts/demo.sh
