@@ -46,6 +46,7 @@ typedef struct {
 	dval_stats_t st;
 	bool any_zsk, any_ksk;
 	bool reuse;          /* o->prev usable: same DNSKEY RRset */
+	uint32_t prev_hint;  /* zone_find_near() in o->prev */
 	vtask_t *tasks;
 	size_t ntask, cap;
 	char *why;
@@ -186,7 +187,8 @@ check_node(dval_t *v, uint32_t i)
 		if (key_index(v, d[2], tag) < 0)
 			return fail(v, n->name, covered, "RRSIG by unknown key %u (algorithm %u)", (unsigned)tag, d[2]);
 	}
-	const zone_node_t *pn = v->reuse ? zone_find(v->o->prev, n->name, n->name_len) : NULL;
+	/* nodes are checked in canonical order, like prev's */
+	const zone_node_t *pn = v->reuse ? zone_find_near(v->o->prev, n->name, n->name_len, &v->prev_hint) : NULL;
 	const zone_rrset_t *psigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
 	for (uint16_t r = 0; r < n->nrrsets; r++) {
 		const zone_rrset_t *rs = &n->rrsets[r];
@@ -551,7 +553,7 @@ dval_check(const zone_t *z, dkey_t *const *keys, size_t nkeys, const dval_opts_t
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dval_t v = { .z = z, .keys = keys, .nkeys = nkeys, .o = o, .why = why, .whylen = whylen };
+	dval_t v = { .z = z, .keys = keys, .nkeys = nkeys, .o = o, .why = why, .whylen = whylen, .prev_hint = UINT32_MAX };
 	int ret = 0;
 	why[0] = '\0';
 	if (nkeys == 0) {

@@ -124,9 +124,90 @@ signed_node(const zone_node_t *n)
 	return false;
 }
 
+/*
+ * Chain records waiting for the build, in canonical order of their owners,
+ * so the builder sees every owner once and in order (its sorted path, no
+ * owner hashing or re-sorting): u8 owner length, owner, u16 type, u32 TTL,
+ * u16 rdata length, rdata (host order).
+ */
+typedef struct {
+	uint8_t *buf;
+	size_t len, cap;
+} recbuf_t;
+
+static int
+recbuf_add(recbuf_t *r, const uint8_t *owner, size_t olen, uint16_t type, uint32_t ttl, const uint8_t *rd,
+	   uint16_t rdlen)
+{
+	size_t need = 1 + olen + 8 + rdlen;
+	if (r->len + need > r->cap) {
+		size_t nc = r->cap == 0 ? 65536 : r->cap * 2;
+		while (nc < r->len + need)
+			nc *= 2;
+		uint8_t *g = realloc(r->buf, nc);
+		if (g == NULL)
+			return FL_ENOMEM;
+		r->buf = g;
+		r->cap = nc;
+	}
+	uint8_t *w = r->buf + r->len;
+	w[0] = (uint8_t)olen;
+	memcpy(w + 1, owner, olen);
+	memcpy(w + 1 + olen, &type, 2);
+	memcpy(w + 3 + olen, &ttl, 4);
+	memcpy(w + 7 + olen, &rdlen, 2);
+	memcpy(w + 9 + olen, rd, rdlen);
+	r->len += need;
+	return 0;
+}
+
+/* Add the buffered record at *pos to b and step over it. */
+static int
+recbuf_put(zone_builder_t *b, const recbuf_t *r, size_t *pos)
+{
+	const uint8_t *p = r->buf + *pos;
+	uint16_t type, rdlen;
+	uint32_t ttl;
+	memcpy(&type, p + 1 + p[0], 2);
+	memcpy(&ttl, p + 3 + p[0], 4);
+	memcpy(&rdlen, p + 7 + p[0], 2);
+	*pos += 9u + p[0] + rdlen;
+	return zone_builder_add(b, p + 1, p[0], type, RR_CLASS_IN, ttl, p + 9 + p[0], rdlen, 0);
+}
+
+/* The records of u merged with the chain records of r (both in canonical
+ * order): a chain record goes in before the first node whose name sorts
+ * after its owner, or with its node's own records. */
+static int
+copy_with_chain(zone_builder_t *b, const zone_t *u, const recbuf_t *r)
+{
+	size_t pos = 0;
+	int ret = 0;
+	for (uint32_t i = 0; i < u->nnodes && ret == 0; i++) {
+		const zone_node_t *n = &u->nodes[i];
+		while (ret == 0 && pos < r->len && dname_canon_cmp(r->buf + pos + 1, n->name) < 0)
+			ret = recbuf_put(b, r, &pos);
+		for (uint16_t k = 0; ret == 0 && k < n->nrrsets; k++) {
+			const zone_rrset_t *rs = &n->rrsets[k];
+			if (chain_type(rs->type))
+				continue;
+			const uint8_t *rd = rs->rdata;
+			for (uint16_t j = 0; ret == 0 && j < rs->count; j++, rd = msg_rd_next(rd))
+				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
+						       msg_rd_len(rd), 0);
+		}
+		while (ret == 0 && pos < r->len && r->buf[pos] == n->name_len &&
+		       memcmp(r->buf + pos + 1, n->name, n->name_len) == 0)
+			ret = recbuf_put(b, r, &pos);
+	}
+	while (ret == 0 && pos < r->len)
+		ret = recbuf_put(b, r, &pos);
+	return ret;
+}
+
 /* The NSEC chain: one NSEC per authoritative name with data (RFC 4034 §4, 4035 §2.3). */
 static int
-add_nsec(zone_builder_t *b, const zone_t *u, size_t *count)
+add_nsec(recbuf_t *b, const zone_t *u, size_t *count)
 {
 	uint32_t ttl = nsec_ttl(u), first = UINT32_MAX, prev = UINT32_MAX;
 	uint16_t types[1024];
@@ -151,7 +232,7 @@ add_nsec(zone_builder_t *b, const zone_t *u, size_t *count)
 			int rl = bl < 0 ? bl : nsec_rdata(u->nodes[cur].name, bm, (size_t)bl, rd, sizeof(rd));
 			if (rl < 0)
 				return rl;
-			int ret = zone_builder_add(b, p->name, p->name_len, RR_NSEC, RR_CLASS_IN, ttl, rd, (uint16_t)rl, 0);
+			int ret = recbuf_add(b, p->name, p->name_len, RR_NSEC, ttl, rd, (uint16_t)rl);
 			if (ret != 0)
 				return ret;
 			(*count)++;
@@ -177,7 +258,7 @@ h3_cmp(const void *a, const void *b)
 /* The NSEC3 chain and NSEC3PARAM (RFC 5155 §7.1): every authoritative name,
  * empty non-terminals included; with opt-out, delegations without DS left out. */
 static int
-add_nsec3(zone_builder_t *b, const zone_t *u, const sign_opts_t *o, size_t *count)
+add_nsec3(recbuf_t *b, const zone_t *u, const sign_opts_t *o, size_t *count)
 {
 	uint32_t ttl = nsec_ttl(u);
 	uint8_t flags = o->optout ? NSEC3_FLAG_OPTOUT : 0;
@@ -189,8 +270,7 @@ add_nsec3(zone_builder_t *b, const zone_t *u, const sign_opts_t *o, size_t *coun
 	if (h == NULL)
 		return FL_ENOMEM;
 	int pl = nsec3param_rdata(0, o->iterations, o->salt, o->saltlen, rd, sizeof(rd));
-	if (pl < 0 || (ret = zone_builder_add(b, u->origin, u->origin_len, RR_NSEC3PARAM, RR_CLASS_IN, 0, rd,
-					      (uint16_t)pl, 0)) != 0) {
+	if (pl < 0 || (ret = recbuf_add(b, u->origin, u->origin_len, RR_NSEC3PARAM, 0, rd, (uint16_t)pl)) != 0) {
 		ret = pl < 0 ? pl : ret;
 		goto done;
 	}
@@ -217,7 +297,7 @@ add_nsec3(zone_builder_t *b, const zone_t *u, const sign_opts_t *o, size_t *coun
 			ret = rl;
 			goto done;
 		}
-		if ((ret = zone_builder_add(b, owner, dname_len(owner), RR_NSEC3, RR_CLASS_IN, ttl, rd, (uint16_t)rl, 0)) != 0)
+		if ((ret = recbuf_add(b, owner, dname_len(owner), RR_NSEC3, ttl, rd, (uint16_t)rl)) != 0)
 			goto done;
 		(*count)++;
 	}
@@ -244,6 +324,7 @@ typedef struct {
 	uint8_t *out;         /* records: u32 task index, u16 length, rdata */
 	size_t len, cap;
 	size_t nsigs, reused;
+	uint32_t pj;          /* o->prev's node matched last (UINT32_MAX: none) */
 	int ret;
 } worker_t;
 
@@ -295,10 +376,8 @@ same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
 /* The previous version's RRSIG over this unchanged RRset by key k, still
  * valid for longer than refresh at now (RFC 1982 arithmetic), or NULL. */
 static const uint8_t *
-reusable(const sign_opts_t *o, const zone_node_t *n, const zone_rrset_t *rs, const dkey_t *k, uint16_t *len)
+reusable(const sign_opts_t *o, const zone_node_t *pn, const zone_rrset_t *rs, const dkey_t *k, uint16_t *len)
 {
-	const zone_t *p = o->prev;
-	const zone_node_t *pn = p != NULL ? zone_find(p, n->name, n->name_len) : NULL;
 	const zone_rrset_t *prs = pn != NULL ? zone_node_rrset(pn, rs->type) : NULL;
 	const zone_rrset_t *sigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
 	if (prs == NULL || sigs == NULL || !same_rrset(prs, rs))
@@ -326,11 +405,13 @@ sign_worker(void *arg)
 	for (size_t t = w->from; t < w->to && w->ret == 0; t++) {
 		const zone_node_t *n = &w->v->nodes[w->tasks[t].node];
 		const zone_rrset_t *rs = &n->rrsets[w->tasks[t].rrset];
+		/* tasks come in canonical order, like prev's nodes */
+		const zone_node_t *pn = w->o->prev != NULL ? zone_find_near(w->o->prev, n->name, n->name_len, &w->pj) : NULL;
 		for (size_t k = 0; k < w->nkeys && w->ret == 0; k++) {
 			if (!sign_key_signs(w->keys[k], rs->type, w->any_zsk, w->any_ksk))
 				continue;
 			uint16_t ol = 0;
-			const uint8_t *old = reusable(w->o, n, rs, w->keys[k], &ol);
+			const uint8_t *old = reusable(w->o, pn, rs, w->keys[k], &ol);
 			if (old != NULL) {
 				w->ret = emit(w, t, old, ol);
 				w->nsigs--; /* counted as reused, not made */
@@ -358,6 +439,7 @@ sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk)
 	}
 }
 
+/* v's records and their RRSIGs (made on threads, or reused from o->prev) into b. */
 static int
 add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o,
 	       size_t *count, size_t *reused)
@@ -396,7 +478,7 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 	bool started[SIGN_MAX_THREADS] = { false };
 	for (unsigned i = 0; i < nt; i++) {
 		w[i] = (worker_t){ .v = v, .tasks = tasks, .from = ntask * i / nt, .to = ntask * (i + 1) / nt, .keys = keys,
-				   .nkeys = nkeys, .any_zsk = any_zsk, .any_ksk = any_ksk, .o = o };
+				   .nkeys = nkeys, .any_zsk = any_zsk, .any_ksk = any_ksk, .o = o, .pj = UINT32_MAX };
 		if (i > 0 && pthread_create(&th[i], NULL, sign_worker, &w[i]) == 0)
 			started[i] = true;
 		else if (i > 0)
@@ -408,16 +490,40 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 			pthread_join(th[i], NULL);
 	for (unsigned i = 0; i < nt && ret == 0; i++) {
 		ret = w[i].ret;
-		for (size_t off = 0; ret == 0 && off < w[i].len;) {
-			const task_t *t = &tasks[wire_u32(w[i].out + off)];
-			uint16_t len = wire_u16(w[i].out + off + 4);
-			const zone_node_t *n = &v->nodes[t->node];
-			ret = zone_builder_add(b, n->name, n->name_len, RR_RRSIG, RR_CLASS_IN, n->rrsets[t->rrset].ttl,
-					       w[i].out + off + 6, len, 0);
-			off += 6u + len;
-		}
 		*count += w[i].nsigs;
 		*reused += w[i].reused;
+	}
+	/* The version's records, each node's followed by its new RRSIGs: the
+	 * workers' outputs are in task order, which is node order, so the
+	 * builder gets every owner once and in canonical order. */
+	unsigned wi = 0;
+	size_t off = 0;
+	for (uint32_t i = 0; i < v->nnodes && ret == 0; i++) {
+		const zone_node_t *n = &v->nodes[i];
+		for (uint16_t r = 0; ret == 0 && r < n->nrrsets; r++) {
+			const zone_rrset_t *rs = &n->rrsets[r];
+			if (rs->type == RR_RRSIG)
+				continue;
+			const uint8_t *rd = rs->rdata;
+			for (uint16_t k = 0; ret == 0 && k < rs->count; k++, rd = msg_rd_next(rd))
+				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
+						       msg_rd_len(rd), 0);
+		}
+		for (;;) {
+			while (wi < nt && off >= w[wi].len) {
+				wi++;
+				off = 0;
+			}
+			if (ret != 0 || wi == nt)
+				break;
+			const task_t *t = &tasks[wire_u32(w[wi].out + off)];
+			if (t->node != i)
+				break;
+			uint16_t len = wire_u16(w[wi].out + off + 4);
+			ret = zone_builder_add(b, n->name, n->name_len, RR_RRSIG, RR_CLASS_IN, n->rrsets[t->rrset].ttl,
+					       w[wi].out + off + 6, len, 0);
+			off += 6u + len;
+		}
 	}
 done:
 	for (unsigned i = 0; w != NULL && i < nt; i++)
@@ -553,7 +659,7 @@ zonemd_fill(zone_t *s, dkey_t *const *keys, size_t nkeys, const sign_opts_t *o, 
 			continue;
 		uint8_t *slot = zonemd_sig_slot(sigs, keys[k]);
 		uint16_t len = 0;
-		const uint8_t *sig = reusable(o, s->apex, zm, keys[k], &len);
+		const uint8_t *sig = reusable(o, o->prev != NULL ? o->prev->apex : NULL, zm, keys[k], &len);
 		if (sig != NULL) {
 			st->reused++;
 		} else {
@@ -584,6 +690,7 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 {
 	zone_t *u = NULL, *v = NULL;
 	zone_builder_t *b = NULL;
+	recbuf_t chain = { 0 };
 	sign_stats_t st = { 0 };
 	struct timespec t0, t1;
 	int ret;
@@ -614,9 +721,10 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		snprintf(err, errlen, "signing: ZONEMD hash algorithm %u not supported", (unsigned)o->zonemd_hash);
 		return FL_EINVAL;
 	}
-	/* 1. The records and the DNSKEYs. */
+	/* 1. The records and the DNSKEYs. The apex's new records go first, so
+	 * the records come in canonical order (the builder's fast path). */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, z, false, o)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL)
 		goto fail;
 	if (o->zonemd_hash != 0 && (ret = add_zonemd_placeholder(b, z, o->zonemd_hash)) != 0)
 		goto fail;
@@ -630,23 +738,32 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		if (ret != 0)
 			goto fail;
 	}
+	if ((ret = copy_records(b, z, false, o)) != 0)
+		goto fail;
 	ret = finish(b, &u, "keys", err, errlen);
 	b = NULL;
 	if (ret != 0)
 		goto done;
-	/* 2. The chain, from that version's nodes. */
-	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, u, false, NULL)) != 0 ||
-	    (ret = o->nsec3 ? add_nsec3(b, u, o, &st.chain) : add_nsec(b, u, &st.chain)) != 0)
+	/* 2. The chain, from that version's nodes, merged in canonical order. */
+	ret = o->nsec3 ? add_nsec3(&chain, u, o, &st.chain) : add_nsec(&chain, u, &st.chain);
+	if (ret != 0)
 		goto fail;
+	ret = FL_ENOMEM;
+	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_with_chain(b, u, &chain)) != 0)
+		goto fail;
+	free(chain.buf);
+	chain.buf = NULL;
 	ret = finish(b, &v, "chain", err, errlen);
 	b = NULL;
 	if (ret != 0)
 		goto done;
 	/* 3. The signatures. */
 	ret = FL_ENOMEM;
-	if ((b = zone_builder_new(z->origin)) == NULL || (ret = copy_records(b, v, true, NULL)) != 0 ||
-	    (ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
+	if ((b = zone_builder_new(z->origin)) == NULL)
+		goto fail;
+	if (o->prev != NULL)
+		zone_builder_set_like(b, o->prev); /* an edit that kept the names: the same index */
+	if ((ret = add_signatures(b, v, keys, nkeys, o, &st.rrsigs, &st.reused)) != 0)
 		goto fail;
 	ret = finish(b, out, "signatures", err, errlen);
 	b = NULL;
@@ -663,6 +780,7 @@ fail:
 		snprintf(err, errlen, "signing: %s", fl_strerror(ret));
 	zone_builder_abort(b);
 done:
+	free(chain.buf);
 	zone_free(u);
 	zone_free(v);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -49,6 +49,21 @@ zone_find(const zone_t *z, const uint8_t *name, size_t len)
 }
 
 const zone_node_t *
+zone_find_near(const zone_t *z, const uint8_t *name, size_t len, uint32_t *hint)
+{
+	uint32_t from = *hint == UINT32_MAX ? 0 : *hint;
+	for (uint32_t j = from; j < z->nnodes && j < from + 3u; j++)
+		if (z->nodes[j].name_len == len && memcmp(z->nodes[j].name, name, len) == 0) {
+			*hint = j;
+			return &z->nodes[j];
+		}
+	const zone_node_t *n = zone_find(z, name, len);
+	if (n != NULL)
+		*hint = zone_node_index(z, n);
+	return n;
+}
+
+const zone_node_t *
 zone_find_encloser(const zone_t *z, const uint8_t *name, size_t len, int *labels_below)
 {
 	int below = 0;
@@ -670,15 +685,27 @@ sorted_order(zone_builder_t *b, okey_t **keys_out)
 	return 0;
 }
 
-/* Records by (owner rank, type, rdata): skipped when they already are. */
+/* Records by (owner rank, type, rdata). When the owners already come in
+ * order (zone files group records by owner, the signer adds them in
+ * canonical order) only the owners whose own records are out of order are
+ * sorted, each on its own: zone files list SOA before NS, the signer adds
+ * RRSIGs after NSEC, and one such owner must not cost a sort of the zone. */
 static void
 sort_recs(zone_builder_t *b)
 {
 	for (size_t i = 1; i < b->nrecs; i++)
-		if (brec_cmp(&b->recs[i - 1], &b->recs[i]) > 0) {
+		if (b->recs[i - 1].owner > b->recs[i].owner) {
 			qsort(b->recs, b->nrecs, sizeof(brec_t), brec_cmp);
 			return;
 		}
+	for (size_t start = 0, end; start < b->nrecs; start = end) {
+		bool sorted = true;
+		for (end = start + 1; end < b->nrecs && b->recs[end].owner == b->recs[start].owner; end++)
+			if (sorted && brec_cmp(&b->recs[end - 1], &b->recs[end]) > 0)
+				sorted = false;
+		if (!sorted)
+			qsort(b->recs + start, end - start, sizeof(brec_t), brec_cmp);
+	}
 }
 
 int

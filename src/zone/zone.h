@@ -117,6 +117,14 @@ const zone_node_t *zone_find(const zone_t *z, const uint8_t *name, size_t len);
 const zone_node_t *zone_find_encloser(const zone_t *z, const uint8_t *name, size_t len,
 				      int *labels_below);
 
+/**
+ * \brief Exact-match lookup for callers that walk names in canonical order
+ * (comparing two versions node by node): the nodes right after *hint, the
+ * last one found, are tried before the hash. *hint starts at UINT32_MAX
+ * and is updated on a match.
+ */
+const zone_node_t *zone_find_near(const zone_t *z, const uint8_t *name, size_t len, uint32_t *hint);
+
 /** \brief RRset of a type at a node, or NULL. */
 const zone_rrset_t *zone_node_rrset(const zone_node_t *n, uint16_t type);
 

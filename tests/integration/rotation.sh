@@ -105,7 +105,7 @@ check_match "step 1: kdig with the new key transfers from ns1" "[0-9]+ records" 
 # Step 2: outbound on the new key, the old one retiring; secondaries first.
 for n in 2 3 1; do
 	set_keys "$n" "rot-new,cluster-key"
-	sed -i -E "s|^keys: \{ directory: ([^ ,}]+) \}|keys: { directory: \1, retiring: [ cluster-key ] }|" "$RUN/ns$n/flame-dnsd.yaml"
+	sed -i -E "s|^keys: \{ directory: ([^ ,}]+),|keys: { directory: \1, retiring: [ cluster-key ],|" "$RUN/ns$n/flame-dnsd.yaml"
 	reload "$n" "step 2"
 	pause
 done
