@@ -44,8 +44,7 @@ check_match "ns1 signed $Z with a key it made" "new DNSSEC key \(CSK, ECDSAP256S
 
 {
 	echo "trust-anchors {"
-	dig @203.0.113.1 +norec +short "$Z" DNSKEY | awk -v z="$Z." '$1 == 257 {
-		k = ""; for (i = 4; i <= NF; i++) k = k $i; printf "%s static-key 257 3 %s \"%s\";\n", z, $3, k }'
+	dig @203.0.113.1 +norec +short "$Z" DNSKEY | ta_lines "$Z"
 	echo "};"
 } >"$T/ta.conf"
 check "a trust anchor from ns1's DNSKEY" 1 "$(grep -c static-key "$T/ta.conf")"

@@ -59,8 +59,7 @@ wait_ready 127.0.0.1 $PORT || finish
 {
 	echo "trust-anchors {"
 	for z in $ZONES; do
-		kdig @127.0.0.1 -p $PORT +time=2 +retry=0 +short "$z" DNSKEY | awk -v z="$z." '$1 == 257 {
-			k = ""; for (i = 4; i <= NF; i++) k = k $i; printf "%s static-key 257 3 %s \"%s\";\n", z, $3, k }'
+		kdig @127.0.0.1 -p $PORT +time=2 +retry=0 +short "$z" DNSKEY | ta_lines "$z"
 	done
 	echo "};"
 } >"$T/ta.conf"

@@ -4,12 +4,12 @@
 #  1. keys are made at the first start in keys.dnssec-directory/<zone>/
 #     (BIND format, private key 0600) and reused at the next;
 #  2. AXFR from the primary passes ldns-verify-zone, dnssec-verify and
-#     kzonecheck, for example.com. (ECDSAP256SHA256, NSEC) and example.net.
-#     (ED25519, NSEC3);
-#  3. 100 random edits of each file, taken by the watcher one by one: every
-#     change is a small IXFR (the changed records, their signatures, the
-#     SOA and the chain around them, not the zone), and the AXFR after them
-#     still passes the three verifiers;
+#     kzonecheck, for each algorithm (ECDSAP256SHA256, ED25519, RSASHA256)
+#     with NSEC and with NSEC3: six zones;
+#  3. 100 random edits of each of the six files: every change is a small
+#     IXFR (the changed records, their signatures, the SOA and the chain
+#     around them, not the zone), and the AXFRs after them still pass the
+#     three verifiers;
 #  4. a flame secondary takes the signed zone by IXFR and serves the same AXFR;
 #  5. a restart signs anew above the journal's serial, still verified;
 #  6. an unknown dnssec-algorithm stops the start-up with a clear line.
@@ -32,7 +32,10 @@ zone() { # zone ORIGIN SERIAL: the base zone plus the edited hosts of $T/ORIGIN.
 	} >"$T/zones/$1.zone.tmp"
 	mv "$T/zones/$1.zone.tmp" "$T/zones/$1.zone"
 }
-for z in example.com example.net; do
+# Each algorithm with NSEC and with NSEC3: example.com. ECDSAP256SHA256 NSEC,
+# example.net. ED25519 NSEC3, example.org. RSASHA256 NSEC, and the other three.
+ZONES="example.com example.net example.org nsec3-ecdsa.test nsec-ed25519.test nsec3-rsa.test"
+for z in $ZONES; do
 	for i in $(seq 1 30); do echo "h$i A 198.51.100.$i"; done >"$T/$z.hosts"
 	zone "$z" 1
 done
@@ -46,6 +49,10 @@ notify: { targets: [ "127.0.0.1@$SPORT" ], timeout-ms: 100, retries: 3 }
 zone:
   - { domain: example.com, dnssec-signing: true }
   - { domain: example.net, dnssec-signing: true, dnssec-algorithm: ED25519, dnssec-nsec3: true }
+  - { domain: example.org, dnssec-signing: true, dnssec-algorithm: RSASHA256 }
+  - { domain: nsec3-ecdsa.test, dnssec-signing: true, dnssec-nsec3: true }
+  - { domain: nsec-ed25519.test, dnssec-signing: true, dnssec-algorithm: ED25519 }
+  - { domain: nsec3-rsa.test, dnssec-signing: true, dnssec-algorithm: RSASHA256, dnssec-nsec3: true }
 Y
 start_daemon -c "$T/p.yaml"
 wait_ready 127.0.0.1 $PORT || finish
@@ -69,36 +76,38 @@ for z in example.com example.net; do
 done
 check_match "key generation logged" "new DNSSEC key \(CSK, ED25519, tag [0-9]+\)" "$(grep -m1 'example.net: new DNSSEC key' "$DLOG")"
 # 2. signed AXFRs
-verify start $PORT example.com
-verify start $PORT example.net
-check "example.net. is NSEC3 (RFC 9276 parameters)" 1 "$(axfr $PORT example.net | grep -cE 'NSEC3PARAM\s+1 0 0 -')"
+for z in $ZONES; do verify start $PORT $z; done
+for z in example.net nsec3-ecdsa.test nsec3-rsa.test; do
+	check "$z is NSEC3 (RFC 9276 parameters)" 1 "$(axfr $PORT $z | grep -cE 'NSEC3PARAM\s+1 0 0 -')"
+done
+check "example.org. is RSASHA256 with NSEC" "8 yes" "$(axfr $PORT example.org | awk '$4 == "DNSKEY" { a = $7 } $4 == "NSEC" { n = "yes" } END { print a, n }')"
 
-# 3. 100 edits of each zone
+# 3. 100 edits of each zone, all six edited each round (the watcher takes them together)
 maxixfr=0 bad=0
-serial=1
 RANDOM=7
 for k in $(seq 1 100); do
-	z=example.com
-	[ $((k % 2)) = 0 ] && z=example.net
-	case $((RANDOM % 3)) in
-	0) echo "n$k A 203.0.113.$((k % 250))" >>"$T/$z.hosts" ;;
-	1) sed -i "/^h$((RANDOM % 30 + 1)) /d" "$T/$z.hosts" ;;
-	2) sed -i "s/^h$((RANDOM % 30 + 1)) A .*/h$((RANDOM % 30 + 1)) A 192.0.2.$((RANDOM % 250))/" "$T/$z.hosts" ;;
-	esac
-	old=$(soa $PORT $z)
 	new=$((k + 1))
-	zone $z "$new"
-	if ! wait_serial $PORT $z "$new" 5; then
-		bad=$((bad + 1))
-		continue
-	fi
-	n=$(kdig @127.0.0.1 -p $PORT +time=2 +retry=0 "$z" IXFR="$old" 2>/dev/null | grep -v '^;' | grep -c .)
-	[ "$n" -gt "$maxixfr" ] && maxixfr=$n
+	for z in $ZONES; do
+		case $((RANDOM % 3)) in
+		0) echo "n$k A 203.0.113.$((k % 250))" >>"$T/$z.hosts" ;;
+		1) sed -i "/^h$((RANDOM % 30 + 1)) /d" "$T/$z.hosts" ;;
+		2) sed -i "s/^h$((RANDOM % 30 + 1)) A .*/h$((RANDOM % 30 + 1)) A 192.0.2.$((RANDOM % 250))/" "$T/$z.hosts" ;;
+		esac
+		zone $z "$new"
+	done
+	for z in $ZONES; do
+		if ! wait_serial $PORT $z "$new" 5; then
+			bad=$((bad + 1))
+			continue
+		fi
+		n=$(kdig @127.0.0.1 -p $PORT +time=2 +retry=0 "$z" IXFR="$k" 2>/dev/null | grep -v '^;' | grep -c .)
+		[ "$n" -gt "$maxixfr" ] && maxixfr=$n
+	done
 done
-check "100 edits: each one served with its new serial" 0 "$bad"
-check_match "100 edits: the largest IXFR is a handful of records (not the zone)" "^([1-9]|[1-3][0-9])$" "$maxixfr"
-verify "after 100 edits" $PORT example.com
-verify "after 100 edits" $PORT example.net
+check "100 edits of 6 zones: each one served with its new serial" 0 "$bad"
+check_match "100 edits of 6 zones: the largest IXFR is a handful of records (not the zone)" "^([1-9]|[1-3][0-9])$" "$maxixfr"
+echo "largest IXFR over the 600 edits: $maxixfr records"
+for z in $ZONES; do verify "after 100 edits" $PORT $z; done
 
 # 4. a secondary of the signed zones
 cat >"$T/s.yaml" <<Y

@@ -128,3 +128,9 @@ finish() {
 	[ "$FAILS" -eq 0 ]
 	exit $?
 }
+
+# ta_lines ZONE: the DNSKEYs of ZONE on stdin (dig/kdig +short), printed as
+# delv trust-anchor lines ("ZONE. static-key 257 3 ALG \"KEY\";") for its SEP keys
+ta_lines() {
+	awk -v z="${1%.}." '$1 == 257 { k = ""; for (i = 4; i <= NF; i++) k = k $i; printf "%s static-key 257 3 %s \"%s\";\n", z, $3, k }'
+}
