@@ -19,7 +19,7 @@
 # Environment: BUILD (build), BENCH_SECS (10), BENCH_QPS (100000),
 #   BENCH_ROUNDS (3: servers take turns, medians reported),
 #   BENCH_SKIP_1M=1 to skip the memory part, BENCH_SKIP_PERF=1 to run only it,
-#   BENCH_SERVERS ("flame knotd nsd echo").
+#   BENCH_SERVERS ("flame knotd nsd echo"), BENCH_DATASETS ("100k 100k-signed examples").
 # Ports 35300-35399 only; only the PIDs started here are ever killed.
 set -u
 cd "$(dirname "$0")/.."
@@ -35,9 +35,10 @@ FLAME="$BUILD/flame-dnsd"
 GENZONE="$BUILD/tools/genzone"
 ECHO="$BUILD/tools/echo"
 DNSDIFF="$BUILD/tools/dnsdiff"
+SIGNZONE="$BUILD/tools/signzone"
 HZ=$(getconf CLK_TCK)
 
-for bin in dnsperf kdig taskset "$GENZONE" "$ECHO" "$DNSDIFF"; do
+for bin in dnsperf kdig taskset "$GENZONE" "$ECHO" "$DNSDIFF" "$SIGNZONE"; do
 	command -v "$bin" >/dev/null 2>&1 || { echo "bench: $bin missing (make all; make deps)"; exit 1; }
 done
 if [ ! -x "$FLAME" ]; then
@@ -60,6 +61,15 @@ log() { echo "bench: $*" >&2; }
 prepare_data() {
 	mkdir -p "$OUT/zones-1m" "$OUT/zones-empty" "$OUT/zones-examples"
 	bench_zone_100k "$GENZONE" "$OUT" || return 1
+	# The same zone signed once by flame's signer (ECDSAP256SHA256 CSK, NSEC),
+	# served pre-signed by every server and asked with DO=1: what answering
+	# with RRSIGs and NSEC proofs costs (the same queries).
+	mkdir -p "$OUT/zones-100k-signed"
+	if [ ! -s "$OUT/zones-100k-signed/bench.test.zone" ]; then
+		mkdir -p "$TMP/signkeys" && "$SIGNZONE" -o bench.test. -k "$TMP/signkeys" "$OUT/zones-100k/bench.test.zone" \
+			>"$OUT/zones-100k-signed/bench.test.zone" || return 1
+	fi
+	cp "$OUT/q-100k.txt" "$OUT/q-100k-signed.txt"
 	if [ "${BENCH_SKIP_1M:-0}" != 1 ] && [ ! -s "$OUT/zones-1m/big.test.zone" ]; then
 		"$GENZONE" -n 1000000 -o big.test. -z "$OUT/zones-1m/big.test.zone" -q "$OUT/q-1m.txt" -c 1000 || return 1
 	fi
@@ -189,6 +199,7 @@ stop_server() {
 run_perf() {
 	local port=$2 qfile=$3 proto=$4 mode=$5 args=() f="$TMP/perf.out"
 	[ "$proto" = tcp ] && args+=(-m tcp)
+	[ "$DO" = 1 ] && args+=(-D)
 	if [ "$mode" = fixed ]; then args+=(-c 4 -Q "$FIXED_QPS"); else args+=(-c 4 -q 200); fi
 	local c0 c1
 	c0=$(cpu_ticks "$SPID")
@@ -219,7 +230,7 @@ prepare_data || { echo "bench: cannot prepare the datasets"; exit 1; }
 log "servers: $SERVERS; $SECS s per run; fixed load $FIXED_QPS qps; examples from $EXAMPLES_SRC"
 
 declare -A QPS CPU PCT LAT CPUALL
-DATASETS="100k examples"
+DATASETS="${BENCH_DATASETS:-100k 100k-signed examples}"
 [ "${BENCH_SKIP_PERF:-0}" = 1 ] && DATASETS=""
 port=$PORT_BASE
 # median VALUES...: the middle value ("-" entries ignored)
@@ -232,6 +243,8 @@ declare -A RQ RP RC RL
 for ds in $DATASETS; do
 	dir="$OUT/zones-$ds"
 	qfile="$OUT/q-$ds.txt"
+	DO=0
+	[ "$ds" = 100k-signed ] && DO=1
 	for round in $(seq 1 "$ROUNDS"); do
 		for srv in $SERVERS; do
 			port=$((port + 1))
@@ -289,7 +302,7 @@ fi
 	echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))."
 	echo "One worker per server pinned to CPU 0, dnsperf pinned to CPU 1, ${SECS} s per run, ${ROUNDS} rounds with the servers taking turns: medians (all CPU figures in the last column)."
 	echo "Saturated: \`dnsperf -c 4 -q 200\`; fixed: \`dnsperf -c 4 -Q $FIXED_QPS\`. CPU = server utime+stime per completed query."
-	echo "Datasets: 100k = generated 100,000-record zone (70% hits, 15% NXDOMAIN, 15% NODATA); examples = $EXAMPLES_SRC with the queries \`dnsdiff -l\` generates from them."
+	echo "Datasets: 100k = generated 100,000-record zone (70% hits, 15% NXDOMAIN, 15% NODATA); 100k-signed = the same zone signed once by flame's signer (ECDSAP256SHA256, NSEC), served pre-signed by all, the same queries with DO=1 (\`dnsperf -D\`: RRSIGs, NSEC proofs); examples = $EXAMPLES_SRC with the queries \`dnsdiff -l\` generates from them."
 	echo
 	echo "| dataset | proto | load | server | qps | completed % | avg latency µs | CPU µs/query | qps flame/knotd | qps flame/nsd | CPU flame/knotd | CPU flame/nsd | CPU per round |"
 	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
