@@ -88,7 +88,7 @@ cp "$TMP/flame1.stdout" "$TMP/flame1.zone"
 run flame2 "$SZ" -o bench.test. -k "$TMP/keys" -j 2 "$ZONE" || exit 1
 cp "$TMP/flame2.stdout" "$TMP/flame2.zone"
 run ldns ldns-signzone -n -f "$TMP/ldns.zone" -e "$(date -u -d '+14 days' +%Y%m%d%H%M%S)" "$ZONE" "$KEY" || exit 1
-run bind dnssec-signzone -P -z -S -K "$TMP/keys" -o bench.test. -f "$TMP/bind.zone" -e +1209600 "$ZONE" || exit 1
+run bind dnssec-signzone -P -z -S -K "$TMP/keys" -d "$TMP" -o bench.test. -f "$TMP/bind.zone" -e +1209600 "$ZONE" || exit 1
 run knot kzonesign -c "$TMP/knot/knot.conf" -o "$TMP/knot/out" bench.test. || exit 1
 cp "$TMP/knot/out/bench.test.zone" "$TMP/knot.zone" 2>/dev/null || cp "$TMP"/knot/out/* "$TMP/knot.zone"
 

@@ -104,8 +104,8 @@ control_describe(const zonedb_t *old, const zonedb_t *next, const char *const *f
 			snprintf(item, sizeof(item), "%s new, serial %u", oname, z->serial);
 		else if (z == NULL)
 			snprintf(item, sizeof(item), "%s removed (was serial %u)", oname, o->serial);
-		else if (o == z)
-			snprintf(item, sizeof(item), "%s failed, serial %u kept", oname, o->serial);
+		else if (o == z) /* unchanged, or refused (the pipeline logged why) */
+			snprintf(item, sizeof(item), "%s serial %u kept", oname, o->serial);
 		else
 			snprintf(item, sizeof(item), "%s serial %u -> %u", oname, o->serial, z->serial);
 		if (o != z)

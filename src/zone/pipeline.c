@@ -196,8 +196,16 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	/* Content first: the serial alone is not content under a generated policy.
 	 * A signed zone is compared signed: with old's signatures reused, an
 	 * unchanged file signs into old's content exactly. */
-	zone_t *probe = cand;
-	if (o->keys != NULL && (ret = sign_step(old, cand, o, &probe, why, sizeof(why))) != 0) {
+	zone_t *probe = cand, *at_old = NULL;
+	/* Under a generated serial policy the file's serial is not the served
+	 * one: the probe is signed at the served serial, so the SOA's RRSIG is
+	 * reused and an unchanged file compares equal. */
+	if (o->keys != NULL && o->policy != SERIAL_KEEP && cand->serial != old->serial &&
+	    zone_set_serial(cand, old->serial, &at_old) != 0)
+		at_old = NULL;
+	ret = o->keys != NULL ? sign_step(old, at_old != NULL ? at_old : cand, o, &probe, why, sizeof(why)) : 0;
+	zone_free(at_old);
+	if (ret != 0) {
 		snprintf(msg, msglen, "zone %s: signing failed (%s), still serving serial %u", zname, why, old->serial);
 		return PIPELINE_REFUSED;
 	}
@@ -217,9 +225,9 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 			 old->serial, why);
 		ret = PIPELINE_REFUSED;
 	}
-	/* The signed probe is the new version when the serial stays the file's
+	/* The signed probe is the new version when it has the serial chosen
 	 * (serial policy keep): no second signing. */
-	if (ret == 0 && probe != cand && s == cand->serial) {
+	if (ret == 0 && probe != cand && s == probe->serial) {
 		fin = probe;
 		ret = validate_step(old, fin, o, why, sizeof(why));
 	} else {

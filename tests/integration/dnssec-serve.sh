@@ -10,6 +10,8 @@
 #     IXFR (the changed records, their signatures, the SOA and the chain
 #     around them, not the zone), and the AXFRs after them still pass the
 #     three verifiers;
+#  3b. under serial-policy increment a change raises a signed zone's serial
+#     by one, and then an unchanged rewrite of its file publishes nothing;
 #  4. a flame secondary takes the signed zone by IXFR and serves the same AXFR;
 #  5. a restart signs anew above the journal's serial, still verified;
 #  6. an unknown dnssec-algorithm stops the start-up with a clear line.
@@ -53,7 +55,10 @@ zone:
   - { domain: nsec3-ecdsa.test, dnssec-signing: true, dnssec-nsec3: true }
   - { domain: nsec-ed25519.test, dnssec-signing: true, dnssec-algorithm: ED25519 }
   - { domain: nsec3-rsa.test, dnssec-signing: true, dnssec-algorithm: RSASHA256, dnssec-nsec3: true }
+  - { domain: inc.test, dnssec-signing: true, serial-policy: increment }
 Y
+for i in $(seq 1 3); do echo "h$i A 198.51.100.$i"; done >"$T/inc.test.hosts"
+zone inc.test 1
 start_daemon -c "$T/p.yaml"
 wait_ready 127.0.0.1 $PORT || finish
 
@@ -108,6 +113,19 @@ check "100 edits of 6 zones: each one served with its new serial" 0 "$bad"
 check_match "100 edits of 6 zones: the largest IXFR is a handful of records (not the zone)" "^([1-9]|[1-3][0-9])$" "$maxixfr"
 echo "largest IXFR over the 600 edits: $maxixfr records"
 for z in $ZONES; do verify "after 100 edits" $PORT $z; done
+
+# 3b. serial-policy increment: the served serial is not the file's; a change
+#     raises it by one, then a file rewritten unchanged keeps it
+s0=$(soa $PORT inc.test)
+echo "h9 A 198.51.100.9" >>"$T/inc.test.hosts"
+zone inc.test 1
+wait_serial $PORT inc.test $((s0 + 1)) 5
+check "increment: a change raises it by one" "$((s0 + 1))" "$(soa $PORT inc.test)"
+cp "$T/zones/inc.test.zone" "$T/inc.tmp" && mv "$T/inc.tmp" "$T/zones/inc.test.zone"
+for i in $(seq 1 40); do grep -q 'zone inc.test. unchanged' "$DLOG" && break; sleep 0.05; done
+sleep 0.2
+check_match "increment: an unchanged rewrite keeps serial $((s0 + 1))" "^$((s0 + 1)) [1-9]" \
+	"$(soa $PORT inc.test) $(grep -c 'zone inc.test. unchanged' "$DLOG")"
 
 # 4. a secondary of the signed zones
 cat >"$T/s.yaml" <<Y
