@@ -214,8 +214,9 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	bool same = ret == 0 &&
 		    (changeset_empty(&cs) || (o->keys == NULL && o->zonemd_hash != 0 && only_apex_zonemd(&cs, old->origin))) &&
 		    soa_same_but_serial(old, probe);
-	changeset_clear(&cs);
-	changeset_init(&cs);
+	/* cs is kept: when the probe (or the unsigned candidate itself) is the
+	 * version published, it is that version's changeset, not computed twice. */
+	bool cs_is_fin = false;
 	uint32_t s = cand->serial;
 	if (ret == 0 && same && (o->policy != SERIAL_KEEP || cand->serial == old->serial)) {
 		snprintf(msg, msglen, "zone %s unchanged (serial %u)", zname, old->serial);
@@ -229,15 +230,19 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 	 * (serial policy keep): no second signing. */
 	if (ret == 0 && probe != cand && s == probe->serial) {
 		fin = probe;
+		cs_is_fin = true;
 		ret = validate_step(old, fin, o, why, sizeof(why));
 	} else {
 		if (probe != cand)
 			zone_free(probe);
 		if (ret < 0)
 			goto fail;
-		if (ret != 0)
+		if (ret != 0) {
+			changeset_clear(&cs);
 			return ret;
+		}
 		ret = finish_version(old, cand, s, o, &fin, why, sizeof(why));
+		cs_is_fin = ret == 0 && probe == cand && fin == cand;
 	}
 	if (ret != 0) {
 		/* Not signed or not valid: refused, the served version stays. */
@@ -248,9 +253,12 @@ pipeline_commit(const zone_t *old, zone_t *cand, journal_t *j, const pipeline_op
 		changeset_clear(&cs);
 		return ret == FL_ENOMEM ? ret : PIPELINE_REFUSED;
 	}
-	ret = zone_diff(old, fin, &cs);
-	if (ret != 0)
-		goto fail;
+	if (!cs_is_fin) {
+		changeset_clear(&cs);
+		changeset_init(&cs);
+		if ((ret = zone_diff(old, fin, &cs)) != 0)
+			goto fail;
+	}
 	size_t ndel = cs.del.count, nadd = cs.add.count;
 	/* The journal is on disk before anyone can see the version (fsync inside). */
 	if (j != NULL && (ret = journal_append(j, &cs)) != 0) {
