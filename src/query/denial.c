@@ -41,17 +41,6 @@ denial_mode(const zone_t *z)
 	return z->nnsec > 0 ? DENIAL_NSEC : DENIAL_NONE;
 }
 
-bool
-denial_hidden(const zone_t *z, const zone_node_t *n)
-{
-	if (z->nnsec3 == 0 || n->parent != 0 || n->name[0] != NSEC3_B32LEN || zone_node_rrset(n, RR_NSEC3) == NULL)
-		return false;
-	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (n->rrsets[i].type != RR_NSEC3 && n->rrsets[i].type != RR_RRSIG)
-			return false;
-	return true;
-}
-
 /* ---- NSEC ---- */
 
 /* The NSEC owner at or before name in canonical order: the NSEC that

@@ -15,7 +15,6 @@
  */
 #pragma once
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,13 +30,6 @@ typedef struct {
 	int n;
 	const zone_node_t *node[DENIAL_MAX];
 } denial_t;
-
-/**
- * \brief Is n an NSEC3 owner holding nothing but its NSEC3 and RRSIGs, in a
- * zone with an NSEC3 chain? Such a name is answered as if it did not exist
- * (RFC 5155 §7.2.8), as knotd and BIND do.
- */
-bool denial_hidden(const zone_t *z, const zone_node_t *n);
 
 /** \brief Which chain the version has: NSEC3 (with a usable NSEC3PARAM), NSEC, or none. */
 denial_mode_t denial_mode(const zone_t *z);

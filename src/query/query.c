@@ -63,11 +63,12 @@ truncate_here(qctx_t *c)
 }
 
 /*
- * The RRSIGs at node n covering type, with the TTL the RRset went out with
- * (RFC 4034 §3: the RRSIG TTL is the covered RRset's). The node's RRSIGs
- * are one RRset in the version, so the covering ones are picked by their
- * Type Covered field. All of them or none: when they do not fit, the
- * answer is truncated (RFC 4035 §3.1.1), unless optional (additional data).
+ * RRSIGs at node n. With type: those covering it (picked by Type Covered,
+ * the node's RRSIGs being one RRset in the version), with the TTL the
+ * covered RRset went out with (RFC 4034 §3). With type 0: all of them, as
+ * data (QTYPE=RRSIG, ANY), each with the TTL a transfer gives it
+ * (zone_rr_ttl). All or none: when they do not fit, the answer is
+ * truncated (RFC 4035 §3.1.1), unless optional (additional data).
  */
 static bool
 put_sigs(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, uint16_t type, uint32_t ttl,
@@ -79,37 +80,15 @@ put_sigs(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, uin
 	msg_mark_t mark = msg_mark(&c->m);
 	const uint8_t *rd = sig->rdata;
 	for (uint16_t k = 0; k < sig->count; k++, rd = msg_rd_next(rd)) {
-		if (msg_rd_len(rd) < 18 || wire_u16(msg_rd_data(rd)) != type)
+		const uint8_t *d = msg_rd_data(rd);
+		uint16_t l = msg_rd_len(rd);
+		if (type != 0 && (l < 18 || wire_u16(d) != type))
 			continue;
-		if (msg_put_rr(&c->m, section, owner, RR_RRSIG, RR_CLASS_IN, ttl, msg_rd_data(rd), msg_rd_len(rd)) != 0) {
+		if (msg_put_rr(&c->m, section, owner, RR_RRSIG, RR_CLASS_IN, type != 0 ? ttl : zone_rr_ttl(sig, d, l), d,
+			       l) != 0) {
 			msg_rollback(&c->m, mark);
 			if (!optional)
 				truncate_here(c);
-			return false;
-		}
-	}
-	return true;
-}
-
-/*
- * A node's RRSIG RRset as data (QTYPE=RRSIG, ANY): each RRSIG with the TTL
- * of the RRset it covers, as it was signed, rather than the lowest TTL of
- * the node's signatures that the version keeps for the merged set.
- */
-static bool
-put_rrsig_set(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, const zone_rrset_t *rs)
-{
-	msg_mark_t mark = msg_mark(&c->m);
-	const uint8_t *rd = rs->rdata;
-	for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
-		uint32_t ttl = rs->ttl;
-		if (msg_rd_len(rd) >= 18) {
-			const zone_rrset_t *cov = zone_node_rrset(n, wire_u16(msg_rd_data(rd)));
-			ttl = cov != NULL ? cov->ttl : wire_u32(msg_rd_data(rd) + 4);
-		}
-		if (msg_put_rr(&c->m, section, owner, RR_RRSIG, RR_CLASS_IN, ttl, msg_rd_data(rd), msg_rd_len(rd)) != 0) {
-			msg_rollback(&c->m, mark);
-			truncate_here(c);
 			return false;
 		}
 	}
@@ -144,7 +123,7 @@ put(qctx_t *c, int section, const uint8_t *owner, const zone_node_t *n, const zo
 		if (c->ans[i].rs == rs && dname_eq(c->ans[i].owner, owner))
 			return true;
 	if (rs->type == RR_RRSIG && n != NULL)
-		return put_rrsig_set(c, section, owner, n, rs);
+		return put_sigs(c, section, owner, n, 0, 0, false);
 	msg_mark_t mark = msg_mark(&c->m);
 	if (msg_put_rrset(&c->m, section, owner, rs->type, RR_CLASS_IN, ttl, rs->rdata, rs->count) != 0) {
 		truncate_here(c);
@@ -345,7 +324,7 @@ resolve(qctx_t *c, const uint8_t *qname, size_t qlen, uint16_t qtype)
 		int below = 0;
 		const zone_node_t *n = zone_find(c->z, name, len);
 		const zone_node_t *enc = n;
-		if (n != NULL && denial_hidden(z, n)) {
+		if (n != NULL && (n->flags & ZN_NSEC3ONLY)) {
 			/* An NSEC3 owner is answered as a name that does not exist
 			 * (RFC 5155 §7.2.8): the chain itself covers it. */
 			n = NULL;
@@ -649,7 +628,7 @@ answer(const zonedb_t *db, const query_opts_t *o, const uint8_t *in, query_proto
 	c.z = z;
 	/* DNSSEC records only for DO queries (RFC 3225) on signed zones. */
 	c.dnssec = q->has_edns && (q->edns_flags & EDNS_DO) && zone_node_rrset(z->apex, RR_RRSIG) != NULL;
-	c.mode = denial_mode(z);
+	c.mode = c.dnssec ? denial_mode(z) : DENIAL_NONE;
 	msg_set_flag(&c.m, PKT_AA);
 	if (q->edns_expire)
 		msg_set_expire(&c.m, zone_expire_value(z, (uint64_t)time(NULL)));

@@ -96,6 +96,18 @@ zone_node_rrset(const zone_node_t *n, uint16_t type)
 	return NULL;
 }
 
+bool
+zone_rrset_equal(const zone_rrset_t *a, const zone_rrset_t *b)
+{
+	if (a == NULL || b == NULL || a->type != b->type || a->ttl != b->ttl || a->count != b->count)
+		return false;
+	const uint8_t *x = a->rdata, *y = b->rdata;
+	for (uint16_t i = 0; i < a->count; i++, x = msg_rd_next(x), y = msg_rd_next(y))
+		if (msg_rd_len(x) != msg_rd_len(y) || memcmp(msg_rd_data(x), msg_rd_data(y), msg_rd_len(x)) != 0)
+			return false;
+	return true;
+}
+
 uint32_t
 zone_rr_ttl(const zone_rrset_t *rs, const uint8_t *data, uint16_t len)
 {
@@ -507,10 +519,18 @@ has_addr(const zone_t *z, const uint8_t *name)
 
 /* NSEC3 owners are one 32-character label (base32hex of SHA-1) below the apex. */
 static bool
-is_nsec3_owner(const zone_t *z, const zone_node_t *n)
+is_nsec3_owner(const zone_node_t *n)
 {
-	return n->parent == 0 && n->name[0] == 32 && zone_node_rrset(n, RR_NSEC3) != NULL &&
-	       n->name_len == 33u + z->origin_len;
+	return n->parent == 0 && n->name[0] == 32 && zone_node_rrset(n, RR_NSEC3) != NULL;
+}
+
+static bool
+holds_only_nsec3(const zone_node_t *n)
+{
+	for (uint16_t i = 0; i < n->nrrsets; i++)
+		if (n->rrsets[i].type != RR_NSEC3 && n->rrsets[i].type != RR_RRSIG)
+			return false;
+	return true;
 }
 
 /* The denial index (see zone.h). Equal-length labels under one origin sort
@@ -523,8 +543,11 @@ build_denial_index(zone_t *z)
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		if (zone_node_rrset(&z->nodes[i], RR_NSEC) != NULL)
 			n1++;
-		if (is_nsec3_owner(z, &z->nodes[i]))
+		if (is_nsec3_owner(&z->nodes[i])) {
 			n3++;
+			if (holds_only_nsec3(&z->nodes[i]))
+				z->nodes[i].flags |= ZN_NSEC3ONLY;
+		}
 	}
 	if (n1 > 0 && (z->nsec_idx = arena_alloc_array(&z->arena, n1, sizeof(uint32_t))) == NULL)
 		return FL_ENOMEM;
@@ -533,7 +556,7 @@ build_denial_index(zone_t *z)
 	for (uint32_t i = 0; i < z->nnodes; i++) {
 		if (zone_node_rrset(&z->nodes[i], RR_NSEC) != NULL)
 			z->nsec_idx[z->nnsec++] = i;
-		if (is_nsec3_owner(z, &z->nodes[i]))
+		if (is_nsec3_owner(&z->nodes[i]))
 			z->nsec3_idx[z->nnsec3++] = i;
 	}
 	/* RFC 5155 §4: NSEC3PARAM with hash algorithm 1 and flags 0. */

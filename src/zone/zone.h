@@ -36,6 +36,9 @@ typedef struct zone_rrset {
 #define ZN_DELEG 0x02     /*!< a zone cut: NS here, not the apex (authoritative only for DS/NSEC) */
 #define ZN_NONAUTH 0x04   /*!< below a zone cut or a DNAME: glue/occluded, never answered */
 #define ZN_WILDCHILD 0x08 /*!< has a child named '*' */
+/** An NSEC3 owner holding nothing but its NSEC3 and RRSIGs: answered as a
+ *  name that does not exist (RFC 5155 §7.2.8), as knotd and BIND do. */
+#define ZN_NSEC3ONLY 0x10
 
 typedef struct zone_node {
 	const uint8_t *name;  /*!< lowercased wire name, in the zone arena */
@@ -127,6 +130,9 @@ const zone_node_t *zone_find_near(const zone_t *z, const uint8_t *name, size_t l
 
 /** \brief RRset of a type at a node, or NULL. */
 const zone_rrset_t *zone_node_rrset(const zone_node_t *n, uint16_t type);
+
+/** \brief Same type, TTL and rdata, byte for byte? NULL equals nothing. */
+bool zone_rrset_equal(const zone_rrset_t *a, const zone_rrset_t *b);
 
 /**
  * \brief The TTL one RR of rs goes out with (AXFR, IXFR, ZONEMD digest).
