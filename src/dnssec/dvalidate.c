@@ -95,18 +95,6 @@ key_index(const dval_t *v, uint8_t alg, uint16_t tag)
 }
 
 static bool
-same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
-{
-	if (a == NULL || b == NULL || a->count != b->count || a->ttl != b->ttl)
-		return false;
-	const uint8_t *x = a->rdata, *y = b->rdata;
-	for (uint16_t i = 0; i < a->count; i++, x = msg_rd_next(x), y = msg_rd_next(y))
-		if (msg_rd_len(x) != msg_rd_len(y) || memcmp(msg_rd_data(x), msg_rd_data(y), msg_rd_len(x)) != 0)
-			return false;
-	return true;
-}
-
-static bool
 rrset_has(const zone_rrset_t *rs, const uint8_t *d, size_t len)
 {
 	const uint8_t *rd = rs != NULL ? rs->rdata : NULL;
@@ -114,18 +102,6 @@ rrset_has(const zone_rrset_t *rs, const uint8_t *d, size_t len)
 		if (msg_rd_len(rd) == len && memcmp(msg_rd_data(rd), d, len) == 0)
 			return true;
 	return false;
-}
-
-/* Does this RRset carry RRSIGs? Authoritative data only: nothing below a
- * cut, and at a cut only DS and NSEC (RFC 4035 §2.2). */
-static bool
-is_signed(const zone_node_t *n, uint16_t type)
-{
-	if (type == RR_RRSIG || (n->flags & ZN_NONAUTH))
-		return false;
-	if (n->flags & ZN_DELEG)
-		return type == RR_DS || type == RR_NSEC;
-	return true;
 }
 
 static int
@@ -181,7 +157,7 @@ check_node(dval_t *v, uint32_t i)
 		uint16_t covered = wire_u16(d), tag = wire_u16(d + 16);
 		if (zone_node_rrset(n, covered) == NULL)
 			return fail(v, n->name, covered, "RRSIG by key %u over a type the name does not have", (unsigned)tag);
-		if (!is_signed(n, covered))
+		if (!sign_rrset_signed(n, covered))
 			return fail(v, n->name, covered, "RRSIG by key %u over an RRset that is not signed (delegation)",
 				    (unsigned)tag);
 		if (key_index(v, d[2], tag) < 0)
@@ -192,10 +168,10 @@ check_node(dval_t *v, uint32_t i)
 	const zone_rrset_t *psigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
 	for (uint16_t r = 0; r < n->nrrsets; r++) {
 		const zone_rrset_t *rs = &n->rrsets[r];
-		if (!is_signed(n, rs->type))
+		if (!sign_rrset_signed(n, rs->type))
 			continue;
 		v->st.rrsets++;
-		bool unchanged = psigs != NULL && same_rrset(rs, zone_node_rrset(pn, rs->type));
+		bool unchanged = psigs != NULL && zone_rrset_equal(rs, zone_node_rrset(pn, rs->type));
 		for (size_t k = 0; k < v->nkeys; k++) {
 			const dkey_t *key = v->keys[k];
 			bool wanted = sign_key_signs(key, rs->type, v->any_zsk, v->any_ksk);
@@ -563,7 +539,7 @@ dval_check(const zone_t *z, dkey_t *const *keys, size_t nkeys, const dval_opts_t
 	sign_key_kinds(keys, nkeys, &v.any_zsk, &v.any_ksk);
 	/* prev's signatures were verified with its DNSKEYs: reusable only when they are these. */
 	v.reuse = o->prev != NULL && dname_eq(o->prev->origin, z->origin) &&
-		  same_rrset(zone_node_rrset(o->prev->apex, RR_DNSKEY), zone_node_rrset(z->apex, RR_DNSKEY));
+		  zone_rrset_equal(zone_node_rrset(o->prev->apex, RR_DNSKEY), zone_node_rrset(z->apex, RR_DNSKEY));
 	if ((ret = check_dnskeys(&v)) != 0)
 		goto done;
 	for (uint32_t i = 0; i < z->nnodes && ret == 0; i++)

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "dns/dname.h"
 #include "dns/wire.h"
@@ -55,32 +54,12 @@ fail:
 }
 
 int
-keyset_ds(const dkey_t *k, uint8_t out[KEYSET_DS_LEN])
-{
-	size_t rdlen;
-	const uint8_t *rd = dkey_rdata(k, &rdlen);
-	const uint8_t *owner = dkey_zone(k);
-	unsigned mdlen = 0;
-	int ret = FL_ENOMEM;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	wire_set_u16(out, dkey_tag(k));
-	out[2] = (uint8_t)dkey_alg(k);
-	out[3] = 2; /* SHA-256 */
-	if (c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(c, owner, dname_len(owner)) == 1 && EVP_DigestUpdate(c, rd, rdlen) == 1 &&
-	    EVP_DigestFinal_ex(c, out + 4, &mdlen) == 1 && mdlen == 32)
-		ret = 0;
-	EVP_MD_CTX_free(c);
-	return ret;
-}
-
-int
 keyset_ds_text(const dkey_t *k, uint32_t ttl, char *out, size_t len)
 {
-	uint8_t ds[KEYSET_DS_LEN];
+	uint8_t ds[DKEY_DS_MAX];
 	char name[1024];
-	int ret = keyset_ds(k, ds);
-	if (ret != 0)
+	int ret = dkey_ds(k, DKEY_DS_SHA256, ds, sizeof(ds));
+	if (ret < 0)
 		return ret;
 	if (dname_to_str(dkey_zone(k), name, sizeof(name)) < 0)
 		return FL_ESPACE;

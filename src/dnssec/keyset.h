@@ -21,9 +21,6 @@
 /** Longest path keyset_make returns (the directory plus the key file name). */
 #define KEYSET_PATH_MAX 4200
 
-/** DS rdata length with digest type 2: key tag, algorithm, digest type, 32 octets. */
-#define KEYSET_DS_LEN 36
-
 /**
  * \brief Make and save a zone's first keys in dir (which must exist): one
  * CSK, or with ksk_zsk a KSK then a ZSK. Files are created exclusively
@@ -37,13 +34,6 @@
  */
 int keyset_make(const uint8_t *zone, dkey_alg_t alg, bool ksk_zsk, const char *dir, dkey_t *keys[2],
 		char paths[2][KEYSET_PATH_MAX], size_t *n, char *err, size_t errlen);
-
-/**
- * \brief DS rdata for k, digest type 2: SHA-256 over the owner (canonical
- * wire form) and the DNSKEY rdata (RFC 4034 §5.1.4).
- * \return 0 or FL_ENOMEM (OpenSSL failed).
- */
-int keyset_ds(const dkey_t *k, uint8_t out[KEYSET_DS_LEN]);
 
 /**
  * \brief The DS record as zone file text, "example.com. 3600 IN DS 12345 13 2 HEX" (no newline).

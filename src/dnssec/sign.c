@@ -40,28 +40,25 @@ replaced_at_apex(const zone_node_t *n, uint16_t t, const sign_opts_t *o)
 	return (n->flags & ZN_APEX) && (t == RR_ZONEMD || (o->cds && (t == RR_CDS || t == RR_CDNSKEY)));
 }
 
-/* Every record of z into b, except the ones signing regenerates: all of
+/* Node n's records into b, except the ones signing regenerates: all of
  * them (RRSIG, NSEC, NSEC3, NSEC3PARAM, and from the unsigned version,
  * unsigned_o given, the apex RRsets of replaced_at_apex), or with
  * keep_chain only the RRSIGs. */
 static int
-copy_records(zone_builder_t *b, const zone_t *z, bool keep_chain, const sign_opts_t *unsigned_o)
+copy_node(zone_builder_t *b, const zone_node_t *n, bool keep_chain, const sign_opts_t *unsigned_o)
 {
-	for (uint32_t i = 0; i < z->nnodes; i++) {
-		const zone_node_t *n = &z->nodes[i];
-		for (uint16_t r = 0; r < n->nrrsets; r++) {
-			const zone_rrset_t *rs = &n->rrsets[r];
-			if (keep_chain ? rs->type == RR_RRSIG : chain_type(rs->type))
-				continue;
-			if (unsigned_o != NULL && replaced_at_apex(n, rs->type, unsigned_o))
-				continue;
-			const uint8_t *rd = rs->rdata;
-			for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
-				int ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl,
-							   msg_rd_data(rd), msg_rd_len(rd), 0);
-				if (ret != 0)
-					return ret;
-			}
+	for (uint16_t r = 0; r < n->nrrsets; r++) {
+		const zone_rrset_t *rs = &n->rrsets[r];
+		if (keep_chain ? rs->type == RR_RRSIG : chain_type(rs->type))
+			continue;
+		if (unsigned_o != NULL && replaced_at_apex(n, rs->type, unsigned_o))
+			continue;
+		const uint8_t *rd = rs->rdata;
+		for (uint16_t k = 0; k < rs->count; k++, rd = msg_rd_next(rd)) {
+			int ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
+						   msg_rd_len(rd), 0);
+			if (ret != 0)
+				return ret;
 		}
 	}
 	return 0;
@@ -187,15 +184,8 @@ copy_with_chain(zone_builder_t *b, const zone_t *u, const recbuf_t *r)
 		const zone_node_t *n = &u->nodes[i];
 		while (ret == 0 && pos < r->len && dname_canon_cmp(r->buf + pos + 1, n->name) < 0)
 			ret = recbuf_put(b, r, &pos);
-		for (uint16_t k = 0; ret == 0 && k < n->nrrsets; k++) {
-			const zone_rrset_t *rs = &n->rrsets[k];
-			if (chain_type(rs->type))
-				continue;
-			const uint8_t *rd = rs->rdata;
-			for (uint16_t j = 0; ret == 0 && j < rs->count; j++, rd = msg_rd_next(rd))
-				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
-						       msg_rd_len(rd), 0);
-		}
+		if (ret == 0)
+			ret = copy_node(b, n, false, NULL);
 		while (ret == 0 && pos < r->len && r->buf[pos] == n->name_len &&
 		       memcmp(r->buf + pos + 1, n->name, n->name_len) == 0)
 			ret = recbuf_put(b, r, &pos);
@@ -360,19 +350,6 @@ sign_key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk)
 	return ksk_type ? (sep || !any_ksk) : (!sep || !any_zsk);
 }
 
-/* Same TTL and the same rdata, in the same (canonical) order. */
-static bool
-same_rrset(const zone_rrset_t *a, const zone_rrset_t *b)
-{
-	if (a->count != b->count || a->ttl != b->ttl)
-		return false;
-	const uint8_t *x = a->rdata, *y = b->rdata;
-	for (uint16_t i = 0; i < a->count; i++, x = msg_rd_next(x), y = msg_rd_next(y))
-		if (msg_rd_len(x) != msg_rd_len(y) || memcmp(msg_rd_data(x), msg_rd_data(y), msg_rd_len(x)) != 0)
-			return false;
-	return true;
-}
-
 /* The previous version's RRSIG over this unchanged RRset by key k, still
  * valid for longer than refresh at now (RFC 1982 arithmetic), or NULL. */
 static const uint8_t *
@@ -380,7 +357,7 @@ reusable(const sign_opts_t *o, const zone_node_t *pn, const zone_rrset_t *rs, co
 {
 	const zone_rrset_t *prs = pn != NULL ? zone_node_rrset(pn, rs->type) : NULL;
 	const zone_rrset_t *sigs = pn != NULL ? zone_node_rrset(pn, RR_RRSIG) : NULL;
-	if (prs == NULL || sigs == NULL || !same_rrset(prs, rs))
+	if (prs == NULL || sigs == NULL || !zone_rrset_equal(prs, rs))
 		return NULL;
 	const uint8_t *rd = sigs->rdata;
 	for (uint16_t i = 0; i < sigs->count; i++, rd = msg_rd_next(rd)) {
@@ -427,6 +404,16 @@ sign_worker(void *arg)
 	return NULL;
 }
 
+bool
+sign_rrset_signed(const zone_node_t *n, uint16_t type)
+{
+	if (type == RR_RRSIG || (n->flags & ZN_NONAUTH))
+		return false;
+	if (n->flags & ZN_DELEG)
+		return type == RR_DS || type == RR_NSEC;
+	return true;
+}
+
 void
 sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk)
 {
@@ -460,14 +447,8 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 	ntask = 0;
 	for (uint32_t i = 0; i < v->nnodes; i++) {
 		const zone_node_t *n = &v->nodes[i];
-		if (n->flags & ZN_NONAUTH)
-			continue; /* glue and occluded data are not signed */
 		for (uint16_t r = 0; r < n->nrrsets; r++) {
-			uint16_t t = n->rrsets[r].type;
-			if (t == RR_RRSIG)
-				continue;
-			/* At a cut only the parent's side is signed: DS and the chain (RFC 4035 §2.2). */
-			if ((n->flags & ZN_DELEG) && t != RR_DS && t != RR_NSEC)
+			if (!sign_rrset_signed(n, n->rrsets[r].type))
 				continue;
 			tasks[ntask++] = (task_t){ i, r };
 		}
@@ -500,15 +481,7 @@ add_signatures(zone_builder_t *b, const zone_t *v, dkey_t *const *keys, size_t n
 	size_t off = 0;
 	for (uint32_t i = 0; i < v->nnodes && ret == 0; i++) {
 		const zone_node_t *n = &v->nodes[i];
-		for (uint16_t r = 0; ret == 0 && r < n->nrrsets; r++) {
-			const zone_rrset_t *rs = &n->rrsets[r];
-			if (rs->type == RR_RRSIG)
-				continue;
-			const uint8_t *rd = rs->rdata;
-			for (uint16_t k = 0; ret == 0 && k < rs->count; k++, rd = msg_rd_next(rd))
-				ret = zone_builder_add(b, n->name, n->name_len, rs->type, RR_CLASS_IN, rs->ttl, msg_rd_data(rd),
-						       msg_rd_len(rd), 0);
-		}
+		ret = copy_node(b, n, true, NULL);
 		for (;;) {
 			while (wi < nt && off >= w[wi].len) {
 				wi++;
@@ -738,7 +711,9 @@ sign_zone(const zone_t *z, dkey_t *const *keys, size_t nkeys, const sign_opts_t 
 		if (ret != 0)
 			goto fail;
 	}
-	if ((ret = copy_records(b, z, false, o)) != 0)
+	for (uint32_t i = 0; i < z->nnodes && ret == 0; i++)
+		ret = copy_node(b, &z->nodes[i], false, o);
+	if (ret != 0)
 		goto fail;
 	ret = finish(b, &u, "keys", err, errlen);
 	b = NULL;

@@ -90,6 +90,13 @@ typedef struct sign_stats {
  */
 bool sign_key_signs(const dkey_t *k, uint16_t type, bool any_zsk, bool any_ksk);
 
+/**
+ * \brief Does the RRset of this type at n carry RRSIGs? Authoritative data
+ * only: nothing below a cut, and at a cut only the parent's side, DS and
+ * NSEC (RFC 4035 §2.2); never the RRSIGs themselves.
+ */
+bool sign_rrset_signed(const zone_node_t *n, uint16_t type);
+
 /** \brief Which kinds a key set has (for sign_key_signs). */
 void sign_key_kinds(dkey_t *const *keys, size_t nkeys, bool *any_zsk, bool *any_ksk);
 

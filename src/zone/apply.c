@@ -468,25 +468,6 @@ fail:
 	return ret;
 }
 
-/* Byte-wise equality of two packed RRsets of the same count. */
-static bool
-rrset_equal(const zone_rrset_t *a, const zone_rrset_t *b)
-{
-	if (a->type != b->type || a->ttl != b->ttl || a->count != b->count)
-		return false;
-	const uint8_t *p = a->rdata, *q = b->rdata;
-	for (uint16_t k = 0; k < a->count; k++) {
-		uint16_t la, lb;
-		memcpy(&la, p, 2);
-		memcpy(&lb, q, 2);
-		if (la != lb || memcmp(p + 2, q + 2, la) != 0)
-			return false;
-		p += 2u + la;
-		q += 2u + lb;
-	}
-	return true;
-}
-
 bool
 zone_equal(const zone_t *a, const zone_t *b)
 {
@@ -499,7 +480,7 @@ zone_equal(const zone_t *a, const zone_t *b)
 		    x->nrrsets != y->nrrsets)
 			return false;
 		for (uint16_t k = 0; k < x->nrrsets; k++)
-			if (!rrset_equal(&x->rrsets[k], &y->rrsets[k]))
+			if (!zone_rrset_equal(&x->rrsets[k], &y->rrsets[k]))
 				return false;
 	}
 	return true;
